@@ -1,0 +1,20 @@
+"""Project-level pages: the landing page and the health check."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """Render the landing page, saying which upstream this install talks to."""
+    return render(request, "home.html", {"uses_simulator": not settings.ZHIPUAI_API_KEY})
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Answer 200 when the database answers; used by the run command and load balancers."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"ok": True})

@@ -1,0 +1,99 @@
+"""Shared fixtures: a running GLM simulator (a real server on a free loopback port) and
+the app's settings pointed at it."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"process exited early with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listened on port {port} within {timeout} s")
+
+
+@dataclass
+class RunningSimulator:
+    """A simulator process; `base_url` is what ZHIPUAI_BASE_URL would be."""
+
+    port: int
+    process: subprocess.Popen
+
+    @property
+    def root(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.root}/api/paas/v4/"
+
+    def requests(self) -> list[dict]:
+        """Return the requests the simulator recorded, oldest first."""
+        with urllib.request.urlopen(f"{self.root}/_sim/requests", timeout=5) as resp:
+            return json.loads(resp.read())
+
+    def last_request(self, path_suffix: str) -> dict:
+        """Return the newest recorded request whose path ends with path_suffix."""
+        for entry in reversed(self.requests()):
+            if entry["path"].endswith(path_suffix):
+                return entry
+        raise AssertionError(f"the simulator recorded no request to …{path_suffix}")
+
+
+def start_simulator(*extra_args: str) -> RunningSimulator:
+    port = free_port()
+    log = open(BASE_DIR / "var" / f"simulator-{port}.log", "wb")  # noqa: SIM115
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "runsimulator", "--host", "127.0.0.1",
+         "--port", str(port), *extra_args],
+        cwd=BASE_DIR,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "glmweb.settings"},
+    )
+    wait_for_port(port, process)
+    return RunningSimulator(port=port, process=process)
+
+
+@pytest.fixture(scope="session")
+def simulator():
+    """A simulator answering fast: 1,000 tokens/s and videos ready after 2 s."""
+    (BASE_DIR / "var").mkdir(exist_ok=True)
+    running = start_simulator("--token-rate", "1000", "--video-seconds", "2")
+    yield running
+    running.process.terminate()
+    running.process.wait(timeout=10)
+
+
+@pytest.fixture
+def glm_settings(settings, simulator):
+    """Point the app's API client at the running simulator."""
+    settings.ZHIPUAI_BASE_URL = simulator.base_url
+    settings.ZHIPUAI_API_KEY = "test-id.test-secret"
+    settings.ZHIPUAI_MAX_RETRIES = 0
+    return settings
