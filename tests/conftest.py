@@ -97,3 +97,37 @@ def glm_settings(settings, simulator):
     settings.ZHIPUAI_API_KEY = "test-id.test-secret"
     settings.ZHIPUAI_MAX_RETRIES = 0
     return settings
+
+
+def _service_unavailable(what: str, url: str, error: Exception) -> None:
+    """Skip a test whose service is absent, except in CI, where that is a failure."""
+    message = f"{what} is not reachable at {url} ({error}); start it or set TEST_{what.upper()}_URL"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI=true: {message}")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """A real Redis for the tests that need one (a database number of its own)."""
+    import redis
+
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError as exc:
+        _service_unavailable("Redis", url, exc)
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """A real PostgreSQL server URL whose user may create databases."""
+    import psycopg
+
+    url = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    try:
+        psycopg.connect(url, connect_timeout=2).close()
+    except psycopg.Error as exc:
+        _service_unavailable("Postgres", url, exc)
+    return url

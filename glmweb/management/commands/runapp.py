@@ -1,0 +1,120 @@
+"""`manage.py runapp`: run the whole app on this machine — Daphne (web and websockets), a
+Celery worker with its beat scheduler, and the GLM simulator when no ZHIPUAI_API_KEY is
+set — and stop them all together."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+
+def port_is_open(port: int, host: str = "127.0.0.1") -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.3):
+            return True
+    except OSError:
+        return False
+
+
+def wait_until_healthy(url: str, children: list[subprocess.Popen], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(child.poll() is not None for child in children):
+            raise CommandError("a process exited while the app was starting; see its output above")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise CommandError(f"{url} did not answer within {timeout:.0f} s")
+
+
+class Command(BaseCommand):
+    help = "Run the web server, a Celery worker and (without an API key) the GLM simulator."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default=os.environ.get("GLMWEB_HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("GLMWEB_PORT", "8000")))
+        parser.add_argument(
+            "--no-worker", action="store_true", help="do not start a Celery worker here"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        host, port = options["host"], options["port"]
+        call_command("migrate", interactive=False, verbosity=0)
+        if not settings.DEBUG:
+            call_command("collectstatic", interactive=False, verbosity=0)
+
+        python = sys.executable
+        children: list[subprocess.Popen] = []
+        if not settings.ZHIPUAI_API_KEY:
+            sim_port = settings.GLMWEB_SIMULATOR_PORT
+            if port_is_open(sim_port):
+                self.stdout.write(f"Using the GLM simulator already on port {sim_port}.")
+            else:
+                children.append(
+                    subprocess.Popen(
+                        [python, "manage.py", "runsimulator", "--port", str(sim_port)],
+                        cwd=settings.BASE_DIR,
+                    )
+                )
+        if not options["no_worker"]:
+            children.append(
+                subprocess.Popen(
+                    [
+                        python, "-m", "celery", "-A", "glmweb", "worker", "--beat",
+                        "--loglevel=INFO",
+                        f"--schedule={settings.VAR_DIR / 'celerybeat-schedule'}",
+                    ],
+                    cwd=settings.BASE_DIR,
+                )
+            )
+        children.append(
+            subprocess.Popen(
+                [python, "-m", "daphne", "-b", host, "-p", str(port), "glmweb.asgi:application"],
+                cwd=settings.BASE_DIR,
+            )
+        )
+
+        stopping = False
+
+        def stop(signum: int, frame: object) -> None:
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        try:
+            shown_host = "127.0.0.1" if host in {"0.0.0.0", "::"} else host
+            wait_until_healthy(f"http://{shown_host}:{port}/healthz", children, timeout=60)
+            upstream = "the GLM simulator" if not settings.ZHIPUAI_API_KEY else "the ZhipuAI platform"
+            self.stdout.write(
+                self.style.SUCCESS(f"GLM Web is running at http://{shown_host}:{port}/")
+                + f" (replies from {upstream}; Ctrl-C stops everything)"
+            )
+            self.stdout.flush()
+            while not stopping and all(child.poll() is None for child in children):
+                time.sleep(0.5)
+        finally:
+            for child in children:
+                if child.poll() is None:
+                    child.terminate()
+            for child in children:
+                try:
+                    child.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+        failed = [child for child in children if child.returncode not in (0, -signal.SIGTERM)]
+        if not stopping and failed:
+            raise CommandError("a process of the app stopped; everything was shut down")

@@ -1,0 +1,91 @@
+"""`manage.py runapp` (what `make run` calls) starts the web server, a Celery worker and,
+with no API key, the simulator; the page answers and Ctrl-C stops all of them."""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+from tests.conftest import free_port
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+
+def read_lines(stream, sink: queue.Queue) -> None:
+    for line in iter(stream.readline, ""):
+        sink.put(line)
+    sink.put(None)
+
+
+def wait_for_line(lines: queue.Queue, needle: str, seen: list[str], timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=0.5)
+        except queue.Empty:
+            continue
+        if line is None:
+            raise AssertionError("runapp exited:\n" + "".join(seen))
+        seen.append(line)
+        if needle in line:
+            return line
+    raise AssertionError(f"no line containing {needle!r} within {timeout} s:\n" + "".join(seen))
+
+
+def port_closed(port: int) -> bool:
+    import socket
+
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.3):
+            return False
+    except OSError:
+        return True
+
+
+def test_runapp_serves_the_app_with_worker_and_simulator_and_stops_them(tmp_path):
+    web_port, sim_port = free_port(), free_port()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"ZHIPUAI_API_KEY", "ZHIPUAI_BASE_URL", "DATABASE_URL", "REDIS_URL"}
+    }
+    env.update(GLMWEB_VAR_DIR=str(tmp_path), GLMWEB_SIMULATOR_PORT=str(sim_port),
+               PYTHONUNBUFFERED="1")
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "runapp", "--port", str(web_port)],
+        cwd=BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True,
+    )
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=read_lines, args=(process.stdout, lines), daemon=True).start()
+    seen: list[str] = []
+    try:
+        ready = wait_for_line(lines, "GLM Web is running at", seen, timeout=90)
+        assert f"http://127.0.0.1:{web_port}/" in ready
+        assert "GLM simulator" in ready
+
+        with urllib.request.urlopen(f"http://127.0.0.1:{web_port}/", timeout=5) as response:
+            page = response.read().decode()
+        assert 'data-upstream="simulator"' in page
+
+        with urllib.request.urlopen(f"http://127.0.0.1:{sim_port}/_sim/requests", timeout=5) as r:
+            assert r.status == 200
+
+        wait_for_line(lines, "ready.", seen, timeout=60)  # the Celery worker's banner
+        assert (tmp_path / "db.sqlite3").exists()
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            raise
+    assert process.returncode == 0, "".join(seen)
+    assert port_closed(web_port) and port_closed(sim_port)
