@@ -190,11 +190,14 @@ else:
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "celery" / "broker"
-    (_broker_dir / "processed").mkdir(parents=True, exist_ok=True)
+    for _sub in ("processed", "control"):
+        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
         "processed_folder": str(_broker_dir / "processed"),
+        # kombu's default is ./control, relative to whatever directory a process runs in.
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
     # The filesystem transport has no fanout exchange, which remote control needs.
@@ -233,6 +236,9 @@ ZHIPUAI_STREAM_IDLE_TIMEOUT = env_float("ZHIPUAI_STREAM_IDLE_TIMEOUT", 60.0, min
 ZHIPUAI_MAX_RETRIES = env_int("ZHIPUAI_MAX_RETRIES", 3, minimum=0)
 # aiohttp (through httpx-aiohttp) or httpx's own transport for the async client; see
 # docs/performance.md for the measurement behind the default.
+# Models used when a caller names none (the chat page passes the conversation's own).
+ZHIPUAI_CHAT_MODEL = env_str("ZHIPUAI_CHAT_MODEL", "glm-4-flash")
+ZHIPUAI_VIDEO_MODEL = env_str("ZHIPUAI_VIDEO_MODEL", "cogvideox-3")
 ZHIPUAI_ASYNC_TRANSPORT = env_str("ZHIPUAI_ASYNC_TRANSPORT", "aiohttp")
 if ZHIPUAI_ASYNC_TRANSPORT not in {"aiohttp", "httpx"}:
     raise ImproperlyConfigured("ZHIPUAI_ASYNC_TRANSPORT must be 'aiohttp' or 'httpx'")

@@ -12,6 +12,7 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -43,6 +44,7 @@ class RunningSimulator:
 
     port: int
     process: subprocess.Popen
+    log: IO[bytes]
 
     @property
     def root(self) -> str:
@@ -77,7 +79,7 @@ def start_simulator(*extra_args: str) -> RunningSimulator:
         env={**os.environ, "DJANGO_SETTINGS_MODULE": "glmweb.settings"},
     )
     wait_for_port(port, process)
-    return RunningSimulator(port=port, process=process)
+    return RunningSimulator(port=port, process=process, log=log)
 
 
 @pytest.fixture(scope="session")
@@ -88,6 +90,7 @@ def simulator():
     yield running
     running.process.terminate()
     running.process.wait(timeout=10)
+    running.log.close()
 
 
 @pytest.fixture
