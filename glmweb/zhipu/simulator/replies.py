@@ -1,0 +1,77 @@
+"""Deterministic reply text: a function of the model and the user's words only.
+
+A reply quotes the user's last message (shortened) and adds a fixed sentence, in Chinese
+when the message contains CJK characters, so a test can predict every token.
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import cycle, islice
+
+CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+# A token is a CJK character, or a run of other non-space characters with its trailing
+# space, or a run of punctuation: roughly how the platform's tokenizer splits for us.
+TOKEN_RE = re.compile(
+    r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]"
+    r"|[^\s\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]+\s*"
+    r"|\s+"
+)
+SUMMARY_CHARS = 60
+
+
+def is_chinese(text: str) -> bool:
+    return CJK_RE.search(text) is not None
+
+
+def tokenize(text: str) -> list[str]:
+    """Split `text` into the pieces the stream sends; joined they give `text` back."""
+    return TOKEN_RE.findall(text)
+
+
+def count_tokens(text: str) -> int:
+    return len(TOKEN_RE.findall(text))
+
+
+def summarize(text: str) -> str:
+    text = " ".join(text.split())
+    if len(text) <= SUMMARY_CHARS:
+        return text
+    return text[: SUMMARY_CHARS - 1] + "…"
+
+
+def chat_reply(model: str, user_text: str, notes: list[str], *, zh: bool) -> str:
+    """Return the reply of a text or vision model; `notes` are sentences to include."""
+    summary = summarize(user_text)
+    if zh:
+        notes_zh = "".join(notes)
+        return (
+            f"你说：“{summary}”。{notes_zh}这是 GLM 模拟器以 {model} 身份给出的回复。"
+        )
+    joined = "".join(f"{note} " for note in notes)
+    return (
+        f'You said: "{summary}". {joined}This is the GLM simulator replying as {model}.'
+    )
+
+
+def roleplay_reply(bot_name: str, user_name: str, user_text: str, *, zh: bool) -> str:
+    """Return a charglm/emohaa reply that names both sides of the role-play."""
+    summary = summarize(user_text)
+    if zh:
+        return f"{bot_name}：你好，{user_name}……你说“{summary}”，我记住了。"
+    return f'{bot_name}: Hello, {user_name}… you said "{summary}", and I am listening.'
+
+
+def reasoning_text(user_text: str, *, zh: bool) -> str:
+    """Return the reasoning a thinking model streams before its answer."""
+    summary = summarize(user_text)
+    if zh:
+        return f"用户说的是“{summary}”。我先想一想，然后简短地回答。"
+    return f'The user wrote "{summary}". Let me think briefly, then answer.'
+
+
+def stretch(tokens: list[str], count: int) -> list[str]:
+    """Return exactly `count` tokens: `tokens` cut short or repeated."""
+    if not tokens:
+        tokens = ["…"]
+    return list(islice(cycle(tokens), count))

@@ -1,0 +1,68 @@
+"""Throwaway virtualenvs for the official SDKs, one per SDK, under var/sdk-venvs/.
+
+zhipuai pins PyJWT<2.9 and zai-sdk needs PyJWT>=2.9, so neither can share a virtualenv
+with the other or with the project. A venv is built once and reused while its marker
+file records the same pins.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import BASE_DIR
+
+SDK_PINS: dict[str, tuple[str, ...]] = {
+    # zhipuai imports sniffio without declaring it.
+    "zhipuai": ("zhipuai==2.1.5.20250825", "sniffio==1.3.1"),
+    "zai": ("zai-sdk==0.2.3",),
+}
+VENV_ROOT = BASE_DIR / "var" / "sdk-venvs"
+MARKER = "glmweb-pins.json"
+
+
+def sdk_python(name: str) -> Path:
+    """Return the interpreter of the SDK's venv, building the venv if it is stale."""
+    venv = VENV_ROOT / name
+    python = venv / "bin" / "python"
+    wanted = {"requirements": list(SDK_PINS[name]), "python": sys.version.split()[0]}
+    marker = venv / MARKER
+    if python.exists() and marker.exists() and json.loads(marker.read_text()) == wanted:
+        return python
+    shutil.rmtree(venv, ignore_errors=True)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    # pip may warn about the unreachable extra index under /opt/pypi-more: harmless.
+    installed = subprocess.run(
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            *SDK_PINS[name],
+        ],
+        capture_output=True,
+        text=True,
+    )
+    if installed.returncode != 0:
+        pytest.fail(
+            f"pip could not install {SDK_PINS[name]}:\n{installed.stderr[-3000:]}"
+        )
+    marker.write_text(json.dumps(wanted))
+    return python
+
+
+@pytest.fixture(scope="session")
+def seed_image(tmp_path_factory) -> Path:
+    """The seed's vision example reads a JPEG from disk: a 40x30 red one."""
+    from PIL import Image
+
+    path = tmp_path_factory.mktemp("contract") / "image.jpg"
+    Image.new("RGB", (40, 30), "#ff0000").save(path, format="JPEG", quality=95)
+    return path
