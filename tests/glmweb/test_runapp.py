@@ -25,6 +25,10 @@ def read_lines(stream, sink: queue.Queue) -> None:
 
 
 def wait_for_line(lines: queue.Queue, needle: str, seen: list[str], timeout: float) -> str:
+    """Return the first line containing needle, among those seen so far or still to come."""
+    for line in seen:
+        if needle in line:
+            return line
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
