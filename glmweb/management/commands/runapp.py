@@ -4,6 +4,7 @@ set — and stop them all together."""
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import socket
@@ -16,6 +17,24 @@ from typing import Any
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """Ask Linux to SIGTERM this child when runapp dies, even by SIGKILL."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:
+        pass  # not Linux: children still stop when runapp stops normally
+
+
+def start(argv: list[str]) -> subprocess.Popen:
+    """Start one of the app's processes in its own session, so a terminal's Ctrl-C
+    reaches only runapp, which then stops each child exactly once."""
+    return subprocess.Popen(
+        argv, cwd=settings.BASE_DIR, start_new_session=True, preexec_fn=die_with_parent
+    )
 
 
 def port_is_open(port: int, host: str = "127.0.0.1") -> bool:
@@ -64,27 +83,20 @@ class Command(BaseCommand):
                 self.stdout.write(f"Using the GLM simulator already on port {sim_port}.")
             else:
                 children.append(
-                    subprocess.Popen(
-                        [python, "manage.py", "runsimulator", "--port", str(sim_port)],
-                        cwd=settings.BASE_DIR,
-                    )
+                    start([python, "manage.py", "runsimulator", "--port", str(sim_port)])
                 )
         if not options["no_worker"]:
             children.append(
-                subprocess.Popen(
+                start(
                     [
                         python, "-m", "celery", "-A", "glmweb", "worker", "--beat",
                         "--loglevel=INFO",
                         f"--schedule={settings.VAR_DIR / 'celerybeat-schedule'}",
-                    ],
-                    cwd=settings.BASE_DIR,
+                    ]
                 )
             )
         children.append(
-            subprocess.Popen(
-                [python, "-m", "daphne", "-b", host, "-p", str(port), "glmweb.asgi:application"],
-                cwd=settings.BASE_DIR,
-            )
+            start([python, "-m", "daphne", "-b", host, "-p", str(port), "glmweb.asgi:application"])
         )
 
         stopping = False

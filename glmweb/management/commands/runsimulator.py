@@ -62,4 +62,8 @@ class Command(BaseCommand):
             self.stdout.write(f"GLM simulator on {base_url}")
             self.stdout.flush()
 
-        server.serve(simulator_config, options["host"], port, ready)
+        try:
+            server.serve(simulator_config, options["host"], port, ready)
+        except KeyboardInterrupt:
+            # A second Ctrl-C makes uvicorn give up its graceful stop; that is still a stop.
+            pass
