@@ -45,6 +45,7 @@ class EventStream(Generic[T]):
         "_error",
         "_events",
         "done",
+        "finished",
         "delivered",
         "request_id",
         "http_status",
@@ -57,6 +58,9 @@ class EventStream(Generic[T]):
         self._error: GLMError | None = None
         self._events = 0
         self.done = False  # saw the end marker
+        # Saw a finish_reason: the platform declared the reply whole, so a body that
+        # then ends without [DONE] has lost nothing.
+        self.finished = False
         self.delivered = False  # returned a delta: from now on the call is not retried
         self.request_id = request_id
         self.http_status = http_status
@@ -91,7 +95,7 @@ class EventStream(Generic[T]):
         """Check the body ended properly; raise StreamInterruptedError if it did not."""
         if self._error is not None:
             raise self._error
-        if not self.done:
+        if not (self.done or self.finished):
             where = (
                 " in the middle of an event" if self._sse.has_unfinished_event else ""
             )
@@ -193,6 +197,8 @@ class ChatStream(EventStream[ChatDelta]):
             self._content.append(content)
         if reasoning:
             self._reasoning.append(reasoning)
+        if finish_reason:
+            self.finished = True
         return ChatDelta(
             content,
             reasoning,

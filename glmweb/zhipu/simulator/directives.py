@@ -31,6 +31,12 @@ KEYS: dict[str, str] = {
     "tokens": "int",
     "rate": "float",
     "stamp": "flag",
+    "crlf": "flag",
+    "keepalive": "flag",
+    "sse_fields": "flag",
+    "split": "int",
+    "end_after": "int",
+    "no_done": "flag",
     "video_fail": "flag",
     "ready_after": "float",
 }

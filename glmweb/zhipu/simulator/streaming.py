@@ -25,6 +25,10 @@ MALFORMED = b"data: {broken json\n\n"
 BATCH_WHEN_UNPACED = 64  # rate 0: chunks per write, so other streams get a turn
 
 
+# Directives that change only the stream's byte shape, for the client's reader tests.
+FRAMING = ("crlf", "keepalive", "sse_fields", "split")
+
+
 class DroppedConnection(Exception):
     """Raised to make uvicorn cut the connection mid-body (the drop_after directive)."""
 
@@ -125,7 +129,9 @@ async def stream_reply(send: Send, plan: ReplyPlan, receive: Receive) -> None:
     # them, so it still lands before the final chunk).
     faults = {
         name: min(directives.get(name), total)
-        for name in ("drop_after", "stall_after", "malformed_after", "error_event")
+        for name in (
+            "drop_after", "stall_after", "malformed_after", "error_event", "end_after"
+        )
         if directives.has(name)
     }
     if directives.has("stall_s") and "stall_after" not in faults:
@@ -133,6 +139,8 @@ async def stream_reply(send: Send, plan: ReplyPlan, receive: Receive) -> None:
     interval = 1.0 / plan.rate if plan.rate > 0 else 0.0
     loop = asyncio.get_running_loop()
     watch = DisconnectWatch(receive)
+    if any(directives.has(name) for name in FRAMING):
+        send = _reframing(send, directives)
     await start_event_stream(send)
     try:
         start = loop.time()
@@ -153,6 +161,10 @@ async def stream_reply(send: Send, plan: ReplyPlan, receive: Receive) -> None:
                 return
             if faults.get("drop_after") == sent:
                 raise DroppedConnection
+            if faults.get("end_after") == sent:
+                # A clean end of the HTTP body, but no final chunk and no [DONE].
+                await send({"type": "http.response.body", "body": b""})
+                return
             if sent >= total or watch.gone:
                 break
             stop = min((at for at in faults.values() if at > sent), default=total)
@@ -173,10 +185,56 @@ async def stream_reply(send: Send, plan: ReplyPlan, receive: Receive) -> None:
         final = _final_body(
             plan, with_search=plan.web_search is not None and not bodies
         )
-        await _body(send, _events([final], stamp) + DONE)
+        tail = b"" if directives.get("no_done") else DONE
+        await _body(send, _events([final], stamp) + tail)
         await send({"type": "http.response.body", "body": b""})
     finally:
         watch.close()
+
+
+def _reframing(send: Send, directives: Directives) -> Send:
+    """Wrap `send` so body bytes go out reshaped as the framing directives ask.
+
+    Events are split on the blank line between them, which is safe because compact
+    JSON never holds a raw newline.
+    """
+    event_ids = iter(range(1, 1_000_000))
+    split = directives.get("split", 0)
+
+    def reshape(data: bytes) -> bytes:
+        events = []
+        for event in data.split(b"\n\n")[:-1]:
+            lines = []
+            if directives.get("keepalive"):
+                lines += [b": keep-alive", b":"]
+            if directives.get("sse_fields"):
+                # The optional space after the colon left out, as the spec allows.
+                event = b"data:" + event.removeprefix(b"data: ")
+                lines += [b"event: message", b"id: %d" % next(event_ids), b"retry: 3000"]
+            events.append(b"\n".join([*lines, event]) + b"\n\n")
+        shaped = b"".join(events)
+        if directives.get("crlf"):
+            shaped = shaped.replace(b"\n", b"\r\n")
+        return shaped
+
+    async def reframed_send(message: dict[str, Any]) -> None:
+        body = message.get("body")
+        if message["type"] != "http.response.body" or not body:
+            await send(message)
+            return
+        body = reshape(body)
+        if not split:
+            await send({**message, "body": body})
+            return
+        # One write per piece, with a pause, so the client's reads are split there too
+        # (split=1 cuts inside every multi-byte UTF-8 character).
+        for start in range(0, len(body), split):
+            await send({**message, "body": body[start : start + split], "more_body": True})
+            await asyncio.sleep(0.001)
+        if not message.get("more_body", False):
+            await send({"type": "http.response.body", "body": b""})
+
+    return reframed_send
 
 
 async def _body(send: Send, data: bytes) -> None:
