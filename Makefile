@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-services install clean
+.PHONY: run test lint install clean
 
 $(STAMP): requirements.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11))' || { echo "GLM Web needs Python 3.11 or newer ($(PYTHON) is older)"; exit 1; }
@@ -21,6 +21,11 @@ run: $(STAMP)
 ## Install into .venv and run every test (Redis/PostgreSQL tests skip when absent, unless CI=true).
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+## ruff lint and format check (STYLE.md's rules, configured in ruff.toml).
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 clean:
 	rm -rf $(VENV) var

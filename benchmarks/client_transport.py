@@ -1,11 +1,12 @@
 """Benchmark: CPU cost of the async client's streaming read, per transport.
 
-Starts the simulator (pinned to the second core when `taskset` exists), then for each run
-and each transport (interleaved, so drift hits both alike) starts a fresh client process
-pinned to the first core that opens N concurrent `zhipu.astream_chat` streams of T tokens
-at R tokens/s and reports its own CPU seconds per 1,000 tokens received.
+Starts the simulator (pinned to the second core when `taskset` exists), then for each
+run and each transport (interleaved, so drift hits both alike) starts a new client
+process pinned to the first core that opens N concurrent `zhipu.astream_chat` streams
+of T tokens at R tokens/s and reports its own CPU seconds per 1,000 tokens received.
 
-    .venv/bin/python benchmarks/client_transport.py --streams 200 --tokens 200 --rate 50 --runs 5
+    .venv/bin/python benchmarks/client_transport.py \\
+        --streams 200 --tokens 200 --rate 50 --runs 5
 
 Results go to docs/performance.md by hand, with the machine they ran on.
 """
@@ -43,11 +44,15 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-async def one_stream(zhipu, tokens: int, rate: int, index: int) -> tuple[int, str | None]:
+async def one_stream(
+    zhipu, tokens: int, rate: int, index: int
+) -> tuple[int, str | None]:
     received = 0
     text = f"[[sim:tokens={tokens},rate={rate}]] stream {index}"
     try:
-        async for delta in zhipu.astream_chat([{"role": "user", "content": text}], model="glm-4"):
+        async for delta in zhipu.astream_chat(
+            [{"role": "user", "content": text}], model="glm-4"
+        ):
             if delta.content:
                 received += 1
     except zhipu.GLMError as exc:
@@ -64,7 +69,9 @@ async def child_main(streams: int, tokens: int, rate: int) -> dict:
     # Warm the pool and the code paths once, outside the measurement.
     await one_stream(zhipu, 2, 0, -1)
     cpu_before, wall_before = cpu_seconds(), time.monotonic()
-    results = await asyncio.gather(*(one_stream(zhipu, tokens, rate, i) for i in range(streams)))
+    results = await asyncio.gather(
+        *(one_stream(zhipu, tokens, rate, i) for i in range(streams))
+    )
     cpu, wall = cpu_seconds() - cpu_before, time.monotonic() - wall_before
     await zhipu.aclose_clients()
     received = sum(count for count, _ in results)
@@ -80,7 +87,9 @@ async def child_main(streams: int, tokens: int, rate: int) -> dict:
     }
 
 
-def run_child(transport: str, loop: str, base_url: str, args: argparse.Namespace) -> dict:
+def run_child(
+    transport: str, loop: str, base_url: str, args: argparse.Namespace
+) -> dict:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "glmweb.settings",
@@ -89,10 +98,27 @@ def run_child(transport: str, loop: str, base_url: str, args: argparse.Namespace
         "ZHIPUAI_ASYNC_TRANSPORT": transport,
         "ZHIPUAI_MAX_RETRIES": "0",
     }
-    argv = [sys.executable, __file__, "--child", "--loop", loop, "--streams", str(args.streams),
-            "--tokens", str(args.tokens), "--rate", str(args.rate)]
-    out = subprocess.run(pinned(0, argv), cwd=BASE_DIR, env=env, capture_output=True,
-                         text=True, check=True)
+    argv = [
+        sys.executable,
+        __file__,
+        "--child",
+        "--loop",
+        loop,
+        "--streams",
+        str(args.streams),
+        "--tokens",
+        str(args.tokens),
+        "--rate",
+        str(args.rate),
+    ]
+    out = subprocess.run(
+        pinned(0, argv),
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -118,9 +144,21 @@ def main() -> None:
 
     port = free_port()
     simulator = subprocess.Popen(
-        pinned(1, [sys.executable, "manage.py", "runsimulator", "--port", str(port),
-                   "--token-rate", str(args.rate)]),
-        cwd=BASE_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        pinned(
+            1,
+            [
+                sys.executable,
+                "manage.py",
+                "runsimulator",
+                "--port",
+                str(port),
+                "--token-rate",
+                str(args.rate),
+            ],
+        ),
+        cwd=BASE_DIR,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 30
@@ -141,15 +179,23 @@ def main() -> None:
                 samples[transport].append(result)
                 print(f"run {run + 1} {transport:8} {json.dumps(result)}", flush=True)
         print()
-        print(f"streams={args.streams} tokens={args.tokens} rate={args.rate}/s loop={args.loop} "
-              f"runs={args.runs}")
-        print("| transport | CPU-s per 1,000 tokens (median) | range | tokens received / offered |")
+        print(
+            f"streams={args.streams} tokens={args.tokens} rate={args.rate}/s "
+            f"loop={args.loop} runs={args.runs}"
+        )
+        print(
+            "| transport | CPU-s per 1,000 tokens (median) | range "
+            "| tokens received / offered |"
+        )
         print("| --- | --- | --- | --- |")
         for transport, results in samples.items():
             per = [r["cpu_per_1000"] for r in results if r["cpu_per_1000"]]
             got = statistics.median(r["tokens"] for r in results)
-            print(f"| {transport} | {statistics.median(per):.4f} | {min(per):.4f}–{max(per):.4f} "
-                  f"| {got:.0f} / {results[0]['offered']} |")
+            low, high = min(per), max(per)
+            print(
+                f"| {transport} | {statistics.median(per):.4f} | {low:.4f}–{high:.4f} "
+                f"| {got:.0f} / {results[0]['offered']} |"
+            )
     finally:
         simulator.terminate()
         simulator.wait(timeout=10)

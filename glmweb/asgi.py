@@ -10,10 +10,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "glmweb.settings")
 # Django must be set up before anything imports models (the websocket routes will).
 django_asgi_app = get_asgi_application()
 
+from channels.auth import AuthMiddleware  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from channels.sessions import CookieMiddleware, SessionMiddleware  # noqa: E402
-from channels.auth import AuthMiddleware  # noqa: E402
 
 from chat import routing as chat_routing  # noqa: E402
 
@@ -22,7 +22,9 @@ application = ProtocolTypeRouter(
         "http": django_asgi_app,
         "websocket": AllowedHostsOriginValidator(
             CookieMiddleware(
-                SessionMiddleware(AuthMiddleware(URLRouter(chat_routing.websocket_urlpatterns)))
+                SessionMiddleware(
+                    AuthMiddleware(URLRouter(chat_routing.websocket_urlpatterns))
+                )
             )
         ),
     }

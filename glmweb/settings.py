@@ -1,7 +1,8 @@
-"""The only settings module. Every tunable comes from an environment variable of the same
-name; with nothing set the app runs on one machine with nothing installed (SQLite, the
-in-memory channel layer, a filesystem Celery broker, the GLM simulator). docs/configuration.md
-and the README's table list every variable.
+"""The only settings module.
+
+Every tunable comes from an environment variable of the same name; with nothing set the
+app runs on one machine with nothing installed (SQLite, the in-memory channel layer, a
+filesystem Celery broker, the GLM simulator). The README's table lists every variable.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ def env_bool(name: str, default: bool) -> bool:
         return True
     if value in {"0", "false", "no", "off"}:
         return False
-    raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false), not {raw!r}")
+    raise ImproperlyConfigured(
+        f"{name} must be a boolean (1/0, true/false), not {raw!r}"
+    )
 
 
 def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
@@ -64,7 +67,8 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
-# --- Mode ------------------------------------------------------------------------------
+# --- Mode
+# ------------------------------------------------------------------------------
 
 # GLMWEB_PRODUCTION=1 turns on every hardening `manage.py check --deploy` asks for and
 # refuses to start without a real SECRET_KEY and ALLOWED_HOSTS.
@@ -83,13 +87,17 @@ if PRODUCTION and (len(SECRET_KEY) < 50 or SECRET_KEY == _DEV_SECRET_KEY):
     )
 
 ALLOWED_HOSTS = env_list(
-    "ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"]
+    "ALLOWED_HOSTS",
+    [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"],
 )
 if PRODUCTION and not ALLOWED_HOSTS:
-    raise ImproperlyConfigured("GLMWEB_PRODUCTION=1 needs ALLOWED_HOSTS (comma-separated)")
+    raise ImproperlyConfigured(
+        "GLMWEB_PRODUCTION=1 needs ALLOWED_HOSTS (comma-separated)"
+    )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
-# --- Applications ------------------------------------------------------------------------
+# --- Applications
+# ------------------------------------------------------------------------
 
 INSTALLED_APPS = [
     "daphne",  # first, so runserver serves ASGI (websockets) too
@@ -136,7 +144,8 @@ TEMPLATES = [
     },
 ]
 
-# --- Database ------------------------------------------------------------------------------
+# --- Database
+# ------------------------------------------------------------------------------
 
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
@@ -165,7 +174,8 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Redis: channel layer, cache, broker -------------------------------------------------
+# --- Redis: channel layer, cache, broker
+# -------------------------------------------------
 
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
@@ -185,7 +195,8 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# --- Celery ----------------------------------------------------------------------------------
+# --- Celery
+# ----------------------------------------------------------------------------------
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -196,7 +207,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
         "processed_folder": str(_broker_dir / "processed"),
-        # kombu's default is ./control, relative to whatever directory a process runs in.
+        # kombu's default is ./control, relative to whatever directory a process runs
+        # in.
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
@@ -205,7 +217,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 CELERY_TASK_IGNORE_RESULT = True  # results live in the database rows the tasks update
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-# A task is acknowledged only after it ran, so a killed worker's task is delivered again;
+# A task is acknowledged only after it ran, so a killed worker's task is delivered
+# again;
 # every task is written to be safe to run twice.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -213,7 +226,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
-# --- ZhipuAI platform ---------------------------------------------------------------------
+# --- ZhipuAI platform
+# ---------------------------------------------------------------------
 
 ZHIPUAI_API_KEY = env_str("ZHIPUAI_API_KEY")
 # Without a key the app talks to the bundled simulator (`manage.py runsimulator`), which
@@ -229,10 +243,13 @@ ZHIPUAI_BASE_URL = env_str(
 if urlsplit(ZHIPUAI_BASE_URL).scheme not in {"http", "https"}:
     raise ImproperlyConfigured("ZHIPUAI_BASE_URL must be an http(s) URL")
 # Timeouts default to the platform SDK's (300 s read, 8 s connect); a stream that goes
-# silent for ZHIPUAI_STREAM_IDLE_TIMEOUT seconds fails instead of hanging for five minutes.
+# silent for ZHIPUAI_STREAM_IDLE_TIMEOUT seconds fails instead of hanging for five
+# minutes.
 ZHIPUAI_TIMEOUT = env_float("ZHIPUAI_TIMEOUT", 300.0, minimum=0.1)
 ZHIPUAI_CONNECT_TIMEOUT = env_float("ZHIPUAI_CONNECT_TIMEOUT", 8.0, minimum=0.1)
-ZHIPUAI_STREAM_IDLE_TIMEOUT = env_float("ZHIPUAI_STREAM_IDLE_TIMEOUT", 60.0, minimum=0.1)
+ZHIPUAI_STREAM_IDLE_TIMEOUT = env_float(
+    "ZHIPUAI_STREAM_IDLE_TIMEOUT", 60.0, minimum=0.1
+)
 ZHIPUAI_MAX_RETRIES = env_int("ZHIPUAI_MAX_RETRIES", 3, minimum=0)
 # aiohttp (through httpx-aiohttp) or httpx's own transport for the async client; see
 # docs/performance.md for the measurement behind the default.
@@ -243,10 +260,14 @@ ZHIPUAI_ASYNC_TRANSPORT = env_str("ZHIPUAI_ASYNC_TRANSPORT", "aiohttp")
 if ZHIPUAI_ASYNC_TRANSPORT not in {"aiohttp", "httpx"}:
     raise ImproperlyConfigured("ZHIPUAI_ASYNC_TRANSPORT must be 'aiohttp' or 'httpx'")
 
-# --- Auth, i18n, files -------------------------------------------------------------------
+# --- Auth, i18n, files
+# -------------------------------------------------------------------
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation."
+        "UserAttributeSimilarityValidator"
+    },
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
@@ -273,7 +294,8 @@ STORAGES = {
     },
 }
 
-# --- Hardening (production) ---------------------------------------------------------------
+# --- Hardening (production)
+# ---------------------------------------------------------------
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
@@ -293,7 +315,9 @@ LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},

@@ -10,11 +10,13 @@ from django.shortcuts import render
 
 def home(request: HttpRequest) -> HttpResponse:
     """Render the landing page, saying which upstream this install talks to."""
-    return render(request, "home.html", {"uses_simulator": not settings.ZHIPUAI_API_KEY})
+    return render(
+        request, "home.html", {"uses_simulator": not settings.ZHIPUAI_API_KEY}
+    )
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Answer 200 when the database answers; used by the run command and load balancers."""
+    """Answer 200 when the database answers (for runapp and load balancers)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"ok": True})

@@ -1,4 +1,4 @@
-"""WSGI entry point, for management tooling that wants one; the app is served by Daphne (asgi.py)."""
+"""WSGI entry point for tooling that wants one; Daphne serves the app (asgi.py)."""
 
 import os
 

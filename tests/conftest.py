@@ -71,8 +71,16 @@ def start_simulator(*extra_args: str) -> RunningSimulator:
     port = free_port()
     log = open(BASE_DIR / "var" / f"simulator-{port}.log", "wb")  # noqa: SIM115
     process = subprocess.Popen(
-        [sys.executable, "manage.py", "runsimulator", "--host", "127.0.0.1",
-         "--port", str(port), *extra_args],
+        [
+            sys.executable,
+            "manage.py",
+            "runsimulator",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            *extra_args,
+        ],
         cwd=BASE_DIR,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -104,7 +112,10 @@ def glm_settings(settings, simulator):
 
 def _service_unavailable(what: str, url: str, error: Exception) -> None:
     """Skip a test whose service is absent, except in CI, where that is a failure."""
-    message = f"{what} is not reachable at {url} ({error}); start it or set TEST_{what.upper()}_URL"
+    message = (
+        f"{what} is not reachable at {url} ({error}); "
+        f"start it or set TEST_{what.upper()}_URL"
+    )
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"CI=true: {message}")
     pytest.skip(message)
@@ -128,7 +139,9 @@ def postgres_url() -> str:
     """A real PostgreSQL server URL whose user may create databases."""
     import psycopg
 
-    url = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    url = os.environ.get(
+        "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+    )
     try:
         psycopg.connect(url, connect_timeout=2).close()
     except psycopg.Error as exc:

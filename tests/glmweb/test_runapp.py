@@ -1,5 +1,5 @@
-"""`manage.py runapp` (what `make run` calls) starts the web server, a Celery worker and,
-with no API key, the simulator; the page answers and Ctrl-C stops all of them."""
+"""`manage.py runapp` (what `make run` calls) starts the web server, a Celery worker
+and, with no API key, the simulator; the page answers and Ctrl-C stops all of them."""
 
 from __future__ import annotations
 
@@ -24,8 +24,10 @@ def read_lines(stream, sink: queue.Queue) -> None:
     sink.put(None)
 
 
-def wait_for_line(lines: queue.Queue, needle: str, seen: list[str], timeout: float) -> str:
-    """Return the first line containing needle, among those seen so far or still to come."""
+def wait_for_line(
+    lines: queue.Queue, needle: str, seen: list[str], timeout: float
+) -> str:
+    """Return the first line holding needle, among those seen so far or to come."""
     for line in seen:
         if needle in line:
             return line
@@ -40,7 +42,9 @@ def wait_for_line(lines: queue.Queue, needle: str, seen: list[str], timeout: flo
         seen.append(line)
         if needle in line:
             return line
-    raise AssertionError(f"no line containing {needle!r} within {timeout} s:\n" + "".join(seen))
+    raise AssertionError(
+        f"no line containing {needle!r} within {timeout} s:\n" + "".join(seen)
+    )
 
 
 def port_closed(port: int) -> bool:
@@ -60,26 +64,39 @@ def test_runapp_serves_the_app_with_worker_and_simulator_and_stops_them(tmp_path
         for k, v in os.environ.items()
         if k not in {"ZHIPUAI_API_KEY", "ZHIPUAI_BASE_URL", "DATABASE_URL", "REDIS_URL"}
     }
-    env.update(GLMWEB_VAR_DIR=str(tmp_path), GLMWEB_SIMULATOR_PORT=str(sim_port),
-               PYTHONUNBUFFERED="1")
+    env.update(
+        GLMWEB_VAR_DIR=str(tmp_path),
+        GLMWEB_SIMULATOR_PORT=str(sim_port),
+        PYTHONUNBUFFERED="1",
+    )
     process = subprocess.Popen(
         [sys.executable, "manage.py", "runapp", "--port", str(web_port)],
-        cwd=BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
         start_new_session=True,
     )
     lines: queue.Queue = queue.Queue()
-    threading.Thread(target=read_lines, args=(process.stdout, lines), daemon=True).start()
+    threading.Thread(
+        target=read_lines, args=(process.stdout, lines), daemon=True
+    ).start()
     seen: list[str] = []
     try:
         ready = wait_for_line(lines, "GLM Web is running at", seen, timeout=90)
         assert f"http://127.0.0.1:{web_port}/" in ready
         assert "GLM simulator" in ready
 
-        with urllib.request.urlopen(f"http://127.0.0.1:{web_port}/", timeout=5) as response:
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{web_port}/", timeout=5
+        ) as response:
             page = response.read().decode()
         assert 'data-upstream="simulator"' in page
 
-        with urllib.request.urlopen(f"http://127.0.0.1:{sim_port}/_sim/requests", timeout=5) as r:
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{sim_port}/_sim/requests", timeout=5
+        ) as r:
             assert r.status == 200
 
         wait_for_line(lines, "ready.", seen, timeout=60)  # the Celery worker's banner

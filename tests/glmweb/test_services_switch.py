@@ -37,16 +37,24 @@ cache.set("settings-test", "cached", 30)
 with app.connection_for_write() as conn:
     conn.ensure_connection(max_retries=1)
     transport = conn.transport_cls
-print(json.dumps({"layer": name, "message": message, "cache": cache.get("settings-test"),
-                  "transport": transport}))
+print(json.dumps({
+    "layer": name, "message": message,
+    "cache": cache.get("settings-test"), "transport": transport,
+}))
 """
 
 
 def run_with(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    base = {
+        k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}
+    }
     return subprocess.run(
-        [sys.executable, *args], cwd=BASE_DIR, env={**base, **env},
-        capture_output=True, text=True, timeout=120,
+        [sys.executable, *args],
+        cwd=BASE_DIR,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -68,11 +76,17 @@ def test_database_url_runs_migrations_and_stores_rows_in_postgresql(postgres_url
         conn.execute(f'CREATE DATABASE "{name}"')
     database_url = postgres_url.rsplit("/", 1)[0] + f"/{name}"
     try:
-        migrate = run_with({"DATABASE_URL": database_url}, "manage.py", "migrate", "-v0")
+        migrate = run_with(
+            {"DATABASE_URL": database_url}, "manage.py", "migrate", "-v0"
+        )
         assert migrate.returncode == 0, migrate.stderr
         create = run_with(
             {"DATABASE_URL": database_url},
-            "manage.py", "shell", "-v", "0", "-c",
+            "manage.py",
+            "shell",
+            "-v",
+            "0",
+            "-c",
             "from django.contrib.auth.models import User;"
             "from django.db import connection;"
             "User.objects.create_user('ada', password='pw-123456-long');"

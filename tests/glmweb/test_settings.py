@@ -1,5 +1,5 @@
 """The settings module: embedded defaults, the REDIS_URL / DATABASE_URL switches, the
-production flag. Settings are read once per process, so each case runs in a fresh one."""
+production flag. Settings are read once per process, so each case runs in a new one."""
 
 from __future__ import annotations
 
@@ -33,9 +33,19 @@ print(json.dumps({
 """
 
 CONFIG_VARS = (
-    "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "ZHIPUAI_API_KEY", "ZHIPUAI_BASE_URL",
-    "GLMWEB_PRODUCTION", "SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "ZHIPUAI_MAX_RETRIES",
-    "ZHIPUAI_STREAM_IDLE_TIMEOUT", "GLMWEB_VAR_DIR", "MEDIA_ROOT",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "CELERY_BROKER_URL",
+    "ZHIPUAI_API_KEY",
+    "ZHIPUAI_BASE_URL",
+    "GLMWEB_PRODUCTION",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "DEBUG",
+    "ZHIPUAI_MAX_RETRIES",
+    "ZHIPUAI_STREAM_IDLE_TIMEOUT",
+    "GLMWEB_VAR_DIR",
+    "MEDIA_ROOT",
 )
 
 
@@ -43,8 +53,12 @@ def run_python(code: str, **env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if k not in CONFIG_VARS}
     clean["DJANGO_SETTINGS_MODULE"] = "glmweb.settings"
     return subprocess.run(
-        [sys.executable, "-c", code], cwd=BASE_DIR, env={**clean, **env},
-        capture_output=True, text=True, timeout=60,
+        [sys.executable, "-c", code],
+        cwd=BASE_DIR,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -78,7 +92,8 @@ def test_settings_redis_url_switches_layer_cache_and_broker():
 
 def test_settings_celery_broker_url_wins_over_redis_url():
     values = load_settings(
-        REDIS_URL="redis://127.0.0.1:6379/3", CELERY_BROKER_URL="amqp://guest@127.0.0.1//"
+        REDIS_URL="redis://127.0.0.1:6379/3",
+        CELERY_BROKER_URL="amqp://guest@127.0.0.1//",
     )
     assert values["broker"] == "amqp://guest@127.0.0.1//"
 
@@ -101,7 +116,9 @@ def test_settings_api_key_defaults_to_the_bigmodel_platform():
 
 
 def test_settings_international_base_url_is_accepted():
-    values = load_settings(ZHIPUAI_API_KEY="abc.def", ZHIPUAI_BASE_URL="https://api.z.ai/api/paas/v4/")
+    values = load_settings(
+        ZHIPUAI_API_KEY="abc.def", ZHIPUAI_BASE_URL="https://api.z.ai/api/paas/v4/"
+    )
     assert values["base_url"] == "https://api.z.ai/api/paas/v4/"
 
 
@@ -111,8 +128,16 @@ def test_settings_international_base_url_is_accepted():
         ("DEBUG", "maybe", "DEBUG must be a boolean"),
         ("ZHIPUAI_MAX_RETRIES", "three", "ZHIPUAI_MAX_RETRIES must be an integer"),
         ("ZHIPUAI_MAX_RETRIES", "-1", "ZHIPUAI_MAX_RETRIES must be at least 0"),
-        ("ZHIPUAI_STREAM_IDLE_TIMEOUT", "soon", "ZHIPUAI_STREAM_IDLE_TIMEOUT must be a number"),
-        ("ZHIPUAI_BASE_URL", "ftp://example.com/", "ZHIPUAI_BASE_URL must be an http(s) URL"),
+        (
+            "ZHIPUAI_STREAM_IDLE_TIMEOUT",
+            "soon",
+            "ZHIPUAI_STREAM_IDLE_TIMEOUT must be a number",
+        ),
+        (
+            "ZHIPUAI_BASE_URL",
+            "ftp://example.com/",
+            "ZHIPUAI_BASE_URL must be an http(s) URL",
+        ),
     ],
 )
 def test_settings_garbage_value_names_the_variable(name, value, message):
@@ -138,13 +163,17 @@ def test_check_deploy_in_production_mode_reports_nothing(tmp_path):
     env = {
         **clean,
         "GLMWEB_PRODUCTION": "1",
-        "SECRET_KEY": "kq8Zr0-vXW3nL7pT2yB5cD9fG1hJ4mN6sQ8uE0aR3tY5wZ7xC9vB1nM3kL5jH7gF",
+        "SECRET_KEY": "kq8Zr0-vXW3nL7pT2yB5cD9fG1hJ4mN6sQ8uE0aR3tY5wZ7xC9vB1nM3k",
         "ALLOWED_HOSTS": "chat.example.com",
         "GLMWEB_VAR_DIR": str(tmp_path),
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=60,
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout

@@ -44,7 +44,9 @@ def text_of(deltas: list[zhipu.ChatDelta]) -> str:
         "split=5,crlf",  # CRLF pairs cut between reads
     ],
 )
-async def test_stream_wire_shape_reads_like_the_plain_reply(face: str, shape: str) -> None:
+async def test_stream_wire_shape_reads_like_the_plain_reply(
+    face: str, shape: str
+) -> None:
     text = f"你好，世界 {uuid.uuid4().hex[:6]}"
     plain = await stream(face, f"{text} [[sim:tokens=12]]")
     deltas = await stream(face, f"{text} [[sim:{shape},tokens=12]]")

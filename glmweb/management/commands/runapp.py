@@ -1,6 +1,8 @@
-"""`manage.py runapp`: run the whole app on this machine — Daphne (web and websockets), a
-Celery worker with its beat scheduler, and the GLM simulator when no ZHIPUAI_API_KEY is
-set — and stop them all together."""
+"""`manage.py runapp`: run the whole app on this machine, and stop it all together.
+
+That is Daphne (web and websockets), a Celery worker with its beat scheduler, and the
+GLM simulator when no ZHIPUAI_API_KEY is set.
+"""
 
 from __future__ import annotations
 
@@ -45,11 +47,15 @@ def port_is_open(port: int, host: str = "127.0.0.1") -> bool:
         return False
 
 
-def wait_until_healthy(url: str, children: list[subprocess.Popen], timeout: float) -> None:
+def wait_until_healthy(
+    url: str, children: list[subprocess.Popen], timeout: float
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if any(child.poll() is not None for child in children):
-            raise CommandError("a process exited while the app was starting; see its output above")
+            raise CommandError(
+                "a process exited while the app was starting; see its output above"
+            )
         try:
             with urllib.request.urlopen(url, timeout=1) as response:
                 if response.status == 200:
@@ -60,11 +66,15 @@ def wait_until_healthy(url: str, children: list[subprocess.Popen], timeout: floa
 
 
 class Command(BaseCommand):
-    help = "Run the web server, a Celery worker and (without an API key) the GLM simulator."
+    help = "Run the web server, a Celery worker and (with no API key) the simulator."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--host", default=os.environ.get("GLMWEB_HOST", "127.0.0.1"))
-        parser.add_argument("--port", type=int, default=int(os.environ.get("GLMWEB_PORT", "8000")))
+        parser.add_argument(
+            "--host", default=os.environ.get("GLMWEB_HOST", "127.0.0.1")
+        )
+        parser.add_argument(
+            "--port", type=int, default=int(os.environ.get("GLMWEB_PORT", "8000"))
+        )
         parser.add_argument(
             "--no-worker", action="store_true", help="do not start a Celery worker here"
         )
@@ -80,23 +90,44 @@ class Command(BaseCommand):
         if not settings.ZHIPUAI_API_KEY:
             sim_port = settings.GLMWEB_SIMULATOR_PORT
             if port_is_open(sim_port):
-                self.stdout.write(f"Using the GLM simulator already on port {sim_port}.")
+                self.stdout.write(
+                    f"Using the GLM simulator already on port {sim_port}."
+                )
             else:
                 children.append(
-                    start([python, "manage.py", "runsimulator", "--port", str(sim_port)])
+                    start(
+                        [python, "manage.py", "runsimulator", "--port", str(sim_port)]
+                    )
                 )
         if not options["no_worker"]:
             children.append(
                 start(
                     [
-                        python, "-m", "celery", "-A", "glmweb", "worker", "--beat",
+                        python,
+                        "-m",
+                        "celery",
+                        "-A",
+                        "glmweb",
+                        "worker",
+                        "--beat",
                         "--loglevel=INFO",
                         f"--schedule={settings.VAR_DIR / 'celerybeat-schedule'}",
                     ]
                 )
             )
         children.append(
-            start([python, "-m", "daphne", "-b", host, "-p", str(port), "glmweb.asgi:application"])
+            start(
+                [
+                    python,
+                    "-m",
+                    "daphne",
+                    "-b",
+                    host,
+                    "-p",
+                    str(port),
+                    "glmweb.asgi:application",
+                ]
+            )
         )
 
         stopping = False
@@ -109,8 +140,14 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         try:
             shown_host = "127.0.0.1" if host in {"0.0.0.0", "::"} else host
-            wait_until_healthy(f"http://{shown_host}:{port}/healthz", children, timeout=60)
-            upstream = "the GLM simulator" if not settings.ZHIPUAI_API_KEY else "the ZhipuAI platform"
+            wait_until_healthy(
+                f"http://{shown_host}:{port}/healthz", children, timeout=60
+            )
+            upstream = (
+                "the GLM simulator"
+                if not settings.ZHIPUAI_API_KEY
+                else "the ZhipuAI platform"
+            )
             self.stdout.write(
                 self.style.SUCCESS(f"GLM Web is running at http://{shown_host}:{port}/")
                 + f" (replies from {upstream}; Ctrl-C stops everything)"
@@ -127,6 +164,8 @@ class Command(BaseCommand):
                     child.wait(timeout=15)
                 except subprocess.TimeoutExpired:
                     child.kill()
-        failed = [child for child in children if child.returncode not in (0, -signal.SIGTERM)]
+        failed = [
+            child for child in children if child.returncode not in (0, -signal.SIGTERM)
+        ]
         if not stopping and failed:
             raise CommandError("a process of the app stopped; everything was shut down")

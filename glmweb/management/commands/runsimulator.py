@@ -65,5 +65,6 @@ class Command(BaseCommand):
         try:
             server.serve(simulator_config, options["host"], port, ready)
         except KeyboardInterrupt:
-            # A second Ctrl-C makes uvicorn give up its graceful stop; that is still a stop.
+            # A second Ctrl-C makes uvicorn give up its graceful stop; that is still a
+            # stop.
             pass

@@ -130,7 +130,11 @@ async def stream_reply(send: Send, plan: ReplyPlan, receive: Receive) -> None:
     faults = {
         name: min(directives.get(name), total)
         for name in (
-            "drop_after", "stall_after", "malformed_after", "error_event", "end_after"
+            "drop_after",
+            "stall_after",
+            "malformed_after",
+            "error_event",
+            "end_after",
         )
         if directives.has(name)
     }
@@ -210,7 +214,11 @@ def _reframing(send: Send, directives: Directives) -> Send:
             if directives.get("sse_fields"):
                 # The optional space after the colon left out, as the spec allows.
                 event = b"data:" + event.removeprefix(b"data: ")
-                lines += [b"event: message", b"id: %d" % next(event_ids), b"retry: 3000"]
+                lines += [
+                    b"event: message",
+                    b"id: %d" % next(event_ids),
+                    b"retry: 3000",
+                ]
             events.append(b"\n".join([*lines, event]) + b"\n\n")
         shaped = b"".join(events)
         if directives.get("crlf"):
@@ -229,7 +237,9 @@ def _reframing(send: Send, directives: Directives) -> Send:
         # One write per piece, with a pause, so the client's reads are split there too
         # (split=1 cuts inside every multi-byte UTF-8 character).
         for start in range(0, len(body), split):
-            await send({**message, "body": body[start : start + split], "more_body": True})
+            await send(
+                {**message, "body": body[start : start + split], "more_body": True}
+            )
             await asyncio.sleep(0.001)
         if not message.get("more_body", False):
             await send({"type": "http.response.body", "body": b""})
