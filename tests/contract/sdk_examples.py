@@ -396,13 +396,8 @@ def retry_after_failures(ctx: Context) -> dict:
     return {"content": response.choices[0].message.content}
 
 
-@example
-def stream_error_event(ctx: Context) -> dict:
-    response = ctx.client().chat.completions.create(
-        model="glm-4",
-        messages=[{"role": "user", "content": "[[sim:error_event=2]]"}],
-        stream=True,
-    )
+def drain(response: Any) -> dict:
+    """Read a stream to its end; report how many chunks came and what the SDK raised."""
     seen = 0
     try:
         for _ in response:
@@ -417,19 +412,23 @@ def stream_error_event(ctx: Context) -> dict:
 
 
 @example
+def stream_error_event(ctx: Context) -> dict:
+    response = ctx.client().chat.completions.create(
+        model="glm-4",
+        messages=[{"role": "user", "content": "[[sim:error_event=2]]"}],
+        stream=True,
+    )
+    return drain(response)
+
+
+@example
 def stream_malformed(ctx: Context) -> dict:
     response = ctx.client().chat.completions.create(
         model="glm-4",
         messages=[{"role": "user", "content": "[[sim:malformed_after=2]]"}],
         stream=True,
     )
-    seen = 0
-    try:
-        for _ in response:
-            seen += 1
-    except Exception as err:  # noqa: BLE001 - report whatever the SDK raises
-        return {"raised": type(err).__name__, "chunks_before": seen}
-    return {"raised": None, "chunks_before": seen}
+    return drain(response)
 
 
 @example

@@ -253,4 +253,4 @@ def test_stream_sensitive_finishes_without_raising(sdk_run):
 def test_stream_malformed_event_makes_the_sdk_raise(sdk_run):
     result = sdk_run.result("stream_malformed")
 
-    assert result == {"raised": "JSONDecodeError", "chunks_before": 2}
+    assert result == {"raised": "JSONDecodeError", "chunks_before": 2, "error": None}
