@@ -140,6 +140,10 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         try:
             shown_host = "127.0.0.1" if host in {"0.0.0.0", "::"} else host
+            # The page is no use until its upstream answers too.
+            if not settings.ZHIPUAI_API_KEY:
+                sim_root = f"http://127.0.0.1:{settings.GLMWEB_SIMULATOR_PORT}"
+                wait_until_healthy(f"{sim_root}/_sim/health", children, timeout=60)
             wait_until_healthy(
                 f"http://{shown_host}:{port}/healthz", children, timeout=60
             )
