@@ -93,6 +93,9 @@ def test_runapp_serves_the_app_with_worker_and_simulator_and_stops_them(tmp_path
         ) as response:
             page = response.read().decode()
         assert 'data-upstream="simulator"' in page
+        css_url = f"http://127.0.0.1:{web_port}/static/app.css"
+        with urllib.request.urlopen(css_url, timeout=5) as response:
+            assert response.status == 200 and b"font-family" in response.read()
 
         with urllib.request.urlopen(
             f"http://127.0.0.1:{sim_port}/_sim/requests", timeout=5
