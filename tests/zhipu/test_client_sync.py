@@ -86,6 +86,19 @@ def test_chat_without_api_key_sends_the_simulator_placeholder(
     assert entry["headers"]["authorization"] == "Bearer simulator.local"
 
 
+@pytest.mark.parametrize("suffix", ["/api/paas/v4", "/api/paas/v4/"])
+def test_chat_base_url_with_or_without_trailing_slash_reaches_the_api(
+    glm_settings: Any, simulator: Any, suffix: str
+) -> None:
+    # ZHIPUAI_BASE_URL is copied from docs by hand (Z.ai's is .../api/paas/v4): both
+    # spellings must land on the same endpoint.
+    glm_settings.ZHIPUAI_BASE_URL = simulator.root + suffix
+    messages, tag = say()
+    assert tag in zhipu.chat(messages).content
+    (entry,) = received(simulator, tag)
+    assert entry["path"] == "/api/paas/v4/chat/completions"
+
+
 def test_chat_request_id_we_send_is_echoed(glm_settings: Any) -> None:
     messages, _ = say()
     assert (
