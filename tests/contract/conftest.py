@@ -17,11 +17,9 @@ import pytest
 
 from tests.conftest import BASE_DIR
 
-SDK_PINS: dict[str, tuple[str, ...]] = {
-    # zhipuai imports sniffio without declaring it.
-    "zhipuai": ("zhipuai==2.1.5.20250825", "sniffio==1.3.1"),
-    "zai": ("zai-sdk==0.2.3",),
-}
+# Each venv installs exactly its requirements file: the SDK and everything under it
+# pinned (zhipuai also needs sniffio, which it imports without declaring).
+REQUIREMENTS = Path(__file__).parent
 VENV_ROOT = BASE_DIR / "var" / "sdk-venvs"
 MARKER = "glmweb-pins.json"
 
@@ -30,7 +28,11 @@ def sdk_python(name: str) -> Path:
     """Return the interpreter of the SDK's venv, building the venv if it is stale."""
     venv = VENV_ROOT / name
     python = venv / "bin" / "python"
-    wanted = {"requirements": list(SDK_PINS[name]), "python": sys.version.split()[0]}
+    requirements = REQUIREMENTS / f"requirements-{name}.txt"
+    wanted = {
+        "requirements": requirements.read_text(),
+        "python": sys.version.split()[0],
+    }
     marker = venv / MARKER
     if python.exists() and marker.exists() and json.loads(marker.read_text()) == wanted:
         return python
@@ -45,14 +47,15 @@ def sdk_python(name: str) -> Path:
             "install",
             "--quiet",
             "--disable-pip-version-check",
-            *SDK_PINS[name],
+            "-r",
+            str(requirements),
         ],
         capture_output=True,
         text=True,
     )
     if installed.returncode != 0:
         pytest.fail(
-            f"pip could not install {SDK_PINS[name]}:\n{installed.stderr[-3000:]}"
+            f"pip could not install {requirements.name}:\n{installed.stderr[-3000:]}"
         )
     marker.write_text(json.dumps(wanted))
     return python
