@@ -5,20 +5,9 @@ from __future__ import annotations
 
 import json
 
-import httpx
 import pytest
 
 ASSISTANT_ID = "659e54b1b8006379b4b2abd6"
-
-
-@pytest.fixture
-def api(simulator):
-    with httpx.Client(
-        base_url=simulator.base_url,
-        headers={"Authorization": "Bearer test-id.test-secret"},
-        timeout=10,
-    ) as client:
-        yield client
 
 
 def turn(text: str, **extra) -> dict:

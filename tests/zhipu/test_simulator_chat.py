@@ -9,18 +9,6 @@ import time
 import httpx
 import pytest
 
-KEY = "test-id.test-secret"
-
-
-@pytest.fixture
-def api(simulator):
-    with httpx.Client(
-        base_url=simulator.base_url,
-        headers={"Authorization": f"Bearer {KEY}"},
-        timeout=10,
-    ) as client:
-        yield client
-
 
 def user(text: str) -> list[dict]:
     return [{"role": "user", "content": text}]

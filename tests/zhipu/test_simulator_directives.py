@@ -9,16 +9,6 @@ import httpx
 import pytest
 
 
-@pytest.fixture
-def api(simulator):
-    with httpx.Client(
-        base_url=simulator.base_url,
-        headers={"Authorization": "Bearer test-id.test-secret"},
-        timeout=10,
-    ) as client:
-        yield client
-
-
 def chat(text: str, *, stream: bool = False, model: str = "glm-4") -> dict:
     return {
         "model": model,

@@ -25,16 +25,6 @@ VIDEO = {
 }
 
 
-@pytest.fixture
-def api(simulator):
-    with httpx.Client(
-        base_url=simulator.base_url,
-        headers={"Authorization": "Bearer test-id.test-secret"},
-        timeout=10,
-    ) as client:
-        yield client
-
-
 def wait_for(api: httpx.Client, task_id: str, timeout: float = 6.0) -> list[dict]:
     """Poll async-result until the job leaves PROCESSING; return every answer."""
     answers = []

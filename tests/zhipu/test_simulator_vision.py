@@ -11,16 +11,6 @@ import pytest
 from PIL import Image, ImageDraw
 
 
-@pytest.fixture
-def api(simulator):
-    with httpx.Client(
-        base_url=simulator.base_url,
-        headers={"Authorization": "Bearer test-id.test-secret"},
-        timeout=10,
-    ) as client:
-        yield client
-
-
 def png_base64(size: tuple[int, int], colour: str, *, stripe: str | None = None) -> str:
     image = Image.new("RGB", size, colour)
     if stripe:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from . import replies
-from .directives import forced_error, last_user_text, parse_directives, strip_directives
+from .directives import last_user_text, request_directives, strip_directives
 from .errors import platform_error
 from .http import DisconnectWatch, Request, Send, send_json, start_event_stream
 from .ids import new_conversation_id, new_request_id
@@ -81,10 +81,7 @@ async def converse(request: Request, send: Send, state: SimulatorState) -> None:
     if not isinstance(messages, list) or not messages:
         raise platform_error("1214", field="messages")
     user_text = last_user_text(messages)
-    directives = parse_directives(user_text)
-    error = forced_error(directives, state.failures, f"{request.path}\n{user_text}")
-    if error is not None:
-        raise error
+    directives = request_directives(user_text, state.failures, request.path)
     assistant = ASSISTANTS.get(body.get("assistant_id"))  # type: ignore[arg-type]
     if assistant is None:
         raise platform_error("1214", field="assistant_id")

@@ -10,10 +10,9 @@ from typing import TYPE_CHECKING, Any
 from . import replies, streaming, vision, websearch
 from .catalog import ModelInfo, find_model
 from .directives import (
-    forced_error,
     last_user_text,
     message_text,
-    parse_directives,
+    request_directives,
     strip_directives,
 )
 from .errors import platform_error
@@ -85,10 +84,7 @@ def build_plan(
     if not isinstance(messages, list) or not messages:
         raise platform_error("1214", field="messages")
     user_text = last_user_text(messages)
-    directives = parse_directives(user_text)
-    error = forced_error(directives, state.failures, f"{request.path}\n{user_text}")
-    if error is not None:
-        raise error
+    directives = request_directives(user_text, state.failures, request.path)
     model_name = body.get("model")
     if model_name is None or model_name == "":
         raise platform_error("1213", field="model")

@@ -145,6 +145,19 @@ class FailureCounter:
         return seen < times
 
 
+def request_directives(text: str, counter: FailureCounter, path: str) -> Directives:
+    """Return the directives in `text` (a request's last user text or prompt).
+
+    Raises the platform error a status/code directive asks for, so every endpoint fails
+    the same way before doing any work.
+    """
+    directives = parse_directives(text)
+    error = forced_error(directives, counter, f"{path}\n{text}")
+    if error is not None:
+        raise error
+    return directives
+
+
 def forced_error(
     directives: Directives, counter: FailureCounter, key: str
 ) -> PlatformError | None:

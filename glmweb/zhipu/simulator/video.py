@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .catalog import find_model
-from .directives import forced_error, parse_directives
+from .directives import request_directives
 from .errors import platform_error
 from .http import Request, Send, send_bytes, send_json
 from .ids import new_request_id, new_task_id
@@ -63,10 +63,9 @@ async def create_generation(
     """Queue a video job; it stays PROCESSING for the configured seconds."""
     body = request.json_object()
     prompt = body.get("prompt")
-    directives = parse_directives(prompt if isinstance(prompt, str) else "")
-    error = forced_error(directives, state.failures, f"{request.path}\n{prompt}")
-    if error is not None:
-        raise error
+    directives = request_directives(
+        prompt if isinstance(prompt, str) else "", state.failures, request.path
+    )
     model_name = body.get("model")
     if not model_name:
         raise platform_error("1213", field="model")
