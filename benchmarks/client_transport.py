@@ -18,25 +18,15 @@ import asyncio
 import json
 import os
 import resource
-import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from simulator_process import pinned, running_simulator
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-
-def pinned(core: int, argv: list[str]) -> list[str]:
-    return ["taskset", "-c", str(core), *argv] if shutil.which("taskset") else argv
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def cpu_seconds() -> float:
@@ -142,35 +132,8 @@ def main() -> None:
         print(json.dumps(asyncio.run(child_main(args.streams, args.tokens, args.rate))))
         return
 
-    port = free_port()
-    simulator = subprocess.Popen(
-        pinned(
-            1,
-            [
-                sys.executable,
-                "manage.py",
-                "runsimulator",
-                "--port",
-                str(port),
-                "--token-rate",
-                str(args.rate),
-            ],
-        ),
-        cwd=BASE_DIR,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
-        base_url = f"http://127.0.0.1:{port}/api/paas/v4/"
+    with running_simulator("--token-rate", str(args.rate)) as simulator:
+        base_url = f"http://127.0.0.1:{simulator.port}/api/paas/v4/"
         transports = args.transports.split(",")
         samples: dict[str, list[dict]] = {t: [] for t in transports}
         for run in range(args.runs):
@@ -196,9 +159,6 @@ def main() -> None:
                 f"| {transport} | {statistics.median(per):.4f} | {low:.4f}–{high:.4f} "
                 f"| {got:.0f} / {results[0]['offered']} |"
             )
-    finally:
-        simulator.terminate()
-        simulator.wait(timeout=10)
 
 
 if __name__ == "__main__":

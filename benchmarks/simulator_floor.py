@@ -19,25 +19,14 @@ import json
 import os
 import random
 import shutil
-import socket
 import statistics
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+from simulator_process import running_simulator
+
 STAMP_PREFIX = b'data: {"sim_sent_at":'
-
-
-def pinned(core: int, argv: list[str]) -> list[str]:
-    return ["taskset", "-c", str(core), *argv] if shutil.which("taskset") else argv
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def process_cpu_seconds(pid: int) -> float:
@@ -126,30 +115,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
 
-    port = free_port()
-    simulator = subprocess.Popen(
-        pinned(1, [sys.executable, "manage.py", "runsimulator", "--port", str(port)]),
-        cwd=BASE_DIR,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
+    with running_simulator() as simulator:
         if shutil.which("taskset"):
             subprocess.run(
                 ["taskset", "-pc", "0", str(os.getpid())],
                 check=True,
                 capture_output=True,
             )
-        url = f"http://127.0.0.1:{port}/api/paas/v4/chat/completions"
+        url = f"http://127.0.0.1:{simulator.port}/api/paas/v4/chat/completions"
         runs = []
         for run in range(args.runs):
             cpu_before = process_cpu_seconds(simulator.pid)
@@ -183,9 +156,6 @@ def main() -> None:
             f"| {med(lambda r: r['offered'] - r['received']):.0f} "
             f"| {med(lambda r: r['sim_cpu_per_1000']):.4f} |"
         )
-    finally:
-        simulator.terminate()
-        simulator.wait(timeout=10)
 
 
 if __name__ == "__main__":
