@@ -7,8 +7,10 @@ filesystem Celery broker, the GLM simulator). The README's table lists every var
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -58,6 +60,16 @@ def env_float(name: str, default: float, *, minimum: float = 0.0) -> float:
     if value < minimum:
         raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value}")
     return value
+
+
+def env_json(name: str, default: Any) -> Any:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be JSON: {exc}") from None
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
@@ -139,6 +151,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "glmweb.context_processors.site",
             ],
         },
     },
@@ -298,6 +311,44 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "chat:index"
+LOGOUT_REDIRECT_URL = "accounts:login"
+# Anyone who can reach the site may create an account unless this is off; the first
+# administrator comes from `manage.py createsuperuser` (README).
+GLMWEB_ALLOW_SIGNUP = env_bool("GLMWEB_ALLOW_SIGNUP", True)
+
+# --- Chat (chat app)
+# --------------------------------------------------------------------------
+
+# The model picker's catalog: code, label, capabilities (text, vision, roleplay,
+# web_search, thinking) and context length in tokens. GLMWEB_CHAT_MODELS (a JSON list of
+# the same objects) replaces it, e.g. to offer only the models a key may use.
+_DEFAULT_CHAT_MODELS = [
+    {"code": "glm-4-flash", "label": "GLM-4-Flash", "context": 128000,
+     "capabilities": ["text", "web_search"]},
+    {"code": "glm-4-air", "label": "GLM-4-Air", "context": 128000,
+     "capabilities": ["text", "web_search"]},
+    {"code": "glm-4-plus", "label": "GLM-4-Plus", "context": 128000,
+     "capabilities": ["text", "web_search"]},
+    {"code": "glm-4-long", "label": "GLM-4-Long", "context": 1000000,
+     "capabilities": ["text"]},
+    {"code": "glm-4.5-flash", "label": "GLM-4.5-Flash", "context": 128000,
+     "capabilities": ["text", "web_search", "thinking"]},
+    {"code": "glm-4.6", "label": "GLM-4.6", "context": 200000,
+     "capabilities": ["text", "web_search", "thinking"]},
+    {"code": "glm-4v-flash", "label": "GLM-4V-Flash", "context": 8000,
+     "capabilities": ["text", "vision"]},
+    {"code": "glm-4v-plus", "label": "GLM-4V-Plus", "context": 16000,
+     "capabilities": ["text", "vision"]},
+    {"code": "charglm-4", "label": "CharGLM-4", "context": 8000,
+     "capabilities": ["text", "roleplay"]},
+]  # fmt: skip
+CHAT_MODELS = env_json("GLMWEB_CHAT_MODELS", _DEFAULT_CHAT_MODELS)
+
+# --- Video jobs (media_jobs app)
+# --------------------------------------------------------------
 
 # --- Hardening (production)
 # ---------------------------------------------------------------

@@ -1,18 +1,15 @@
-"""Project-level pages: the landing page and the health check."""
+"""Project-level pages: the about page and the health check."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """Render the landing page, saying which upstream this install talks to."""
-    return render(
-        request, "home.html", {"uses_simulator": not settings.ZHIPUAI_API_KEY}
-    )
+    """Render the about page (base.html says which upstream this install talks to)."""
+    return render(request, "home.html")
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

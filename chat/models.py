@@ -1,0 +1,168 @@
+"""Conversations, their messages, their summaries, and users' system-prompt presets.
+
+No network calls here: replies are produced by chat.replies and saved through
+chat.services.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Conversation(models.Model):
+    """One chat thread, owned by one user, with the settings its replies use."""
+
+    # A UUID, so URLs neither reveal how many conversations exist nor can be walked.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="conversations",
+    )
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    # Empty means "not titled yet": the first exchange names it automatically.
+    title_is_auto = models.BooleanField(default=True)
+    model = models.CharField(_("model"), max_length=64)
+    system_prompt = models.TextField(_("system prompt"), blank=True)
+    temperature = models.FloatField(_("temperature"), null=True, blank=True)
+    top_p = models.FloatField(_("top_p"), null=True, blank=True)
+    max_tokens = models.PositiveIntegerField(_("max tokens"), null=True, blank=True)
+    web_search = models.BooleanField(_("web search"), default=False)
+    thinking = models.BooleanField(_("thinking"), default=False)
+    pinned = models.BooleanField(_("pinned"), default=False)
+    archived = models.BooleanField(_("archived"), default=False)
+    # Soft delete, so "undo" can bring a deleted conversation back.
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-pinned", "-updated_at"]
+        indexes = [
+            # The sidebar: one user's live conversations, pinned first, newest first.
+            models.Index(
+                fields=["owner", "deleted_at", "archived", "-pinned", "-updated_at"],
+                name="conversation_sidebar",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title or str(self.id)
+
+
+class Message(models.Model):
+    """One turn: the user's text or the assistant's reply (with its outcome)."""
+
+    class Role(models.TextChoices):
+        USER = "user", _("user")
+        ASSISTANT = "assistant", _("assistant")
+
+    class Status(models.TextChoices):
+        STREAMING = "streaming", _("streaming")
+        COMPLETE = "complete", _("complete")
+        STOPPED = "stopped", _("stopped")
+        INTERRUPTED = "interrupted", _("interrupted")
+        ERROR = "error", _("error")
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices)
+    # Made by the browser; a message.send repeated after a reconnect carries the same
+    # id and finds the message already there.
+    client_id = models.UUIDField(null=True, blank=True)
+    content = models.TextField(blank=True)
+    reasoning_content = models.TextField(blank=True)
+    # Search results a web-search reply cites: [{"title", "link", "media", ...}].
+    web_search = models.JSONField(default=list, blank=True)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.COMPLETE
+    )
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+    model = models.CharField(max_length=64, blank=True)
+    prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
+    completion_tokens = models.PositiveIntegerField(null=True, blank=True)
+    request_id = models.CharField(max_length=128, blank=True)
+    # Regenerate and edit-and-resend hide the turns they replace instead of deleting
+    # them: what a user typed or a model generated is never lost.
+    superseded = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            # A conversation's history in order, without the superseded turns.
+            models.Index(
+                fields=["conversation", "superseded", "created_at", "id"],
+                name="message_history",
+            ),
+            # Start-up recovery finds replies left streaming by a dead process.
+            models.Index(
+                fields=["status"],
+                name="message_streaming",
+                condition=models.Q(status="streaming"),
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation", "client_id"],
+                name="message_unique_client_id",
+                condition=models.Q(client_id__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.role}: {self.content[:40]}"
+
+
+class Summary(models.Model):
+    """A model-written summary that stands in for a conversation's older turns."""
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="summaries"
+    )
+    content = models.TextField()
+    # The summary covers every message up to and including this one.
+    covers_until = models.ForeignKey(
+        Message, on_delete=models.CASCADE, related_name="+"
+    )
+    covered_messages = models.PositiveIntegerField(default=0)
+    model = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name_plural = "summaries"
+
+    def __str__(self) -> str:
+        return f"summary of {self.conversation_id} until {self.covers_until_id}"
+
+
+class PromptPreset(models.Model):
+    """A user's own system-prompt preset (the built-in ones live in chat.presets)."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="presets"
+    )
+    name = models.CharField(_("name"), max_length=80)
+    system_prompt = models.TextField(_("system prompt"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "name"], name="preset_unique_name_per_owner"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name

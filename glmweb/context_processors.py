@@ -1,0 +1,16 @@
+"""Context for every page: which upstream answers, whether sign-up is open."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+
+def site(request: HttpRequest) -> dict[str, Any]:
+    """Return the site-wide flags base.html shows (never the API key itself)."""
+    return {
+        "uses_simulator": not settings.ZHIPUAI_API_KEY,
+        "allow_signup": settings.GLMWEB_ALLOW_SIGNUP,
+    }
