@@ -82,7 +82,11 @@ class Message(models.Model):
     status = models.CharField(
         max_length=16, choices=Status.choices, default=Status.COMPLETE
     )
+    # The GLMError kind ("rate_limited", "content_blocked", ...) or a chat-level one
+    # ("stopped_by_restart"); the platform's business code and its own message are kept
+    # for the admin. Users see wording in their language, made from these when shown.
     error_code = models.CharField(max_length=64, blank=True)
+    error_upstream_code = models.CharField(max_length=16, blank=True)
     error_message = models.TextField(blank=True)
     model = models.CharField(max_length=64, blank=True)
     prompt_tokens = models.PositiveIntegerField(null=True, blank=True)

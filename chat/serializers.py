@@ -1,0 +1,164 @@
+"""The JSON shapes of conversations, messages, summaries and snapshots.
+
+One place for them, because the websocket (docs/websocket.md), the HTTP API and the
+exports all send the same objects.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, TypedDict
+
+from chat.models import Conversation, Message, Summary
+from glmweb.zhipu import messages as error_wording
+
+# Failures worth retrying as they are; the rest need the user (or an admin) to change
+# something first.
+RETRYABLE_ERRORS = frozenset(
+    {
+        "unavailable",
+        "rate_limited",
+        "overloaded",
+        "server_error",
+        "timeout",
+        "connection_failed",
+        "stream_interrupted",
+        "bad_response",
+        "stream_error",
+        "server_restarted",
+        "error",
+    }
+)
+
+# Chat-level error codes, beside the GLMError kinds the client raises.
+_CHAT_ERRORS: dict[str, tuple[str, str]] = {
+    "server_restarted": (
+        "服务器在回复过程中重启了，已保留中断前的部分回复。",
+        "The server restarted during this reply; the part written before that has "
+        "been kept.",
+    ),
+}
+
+
+class ErrorDict(TypedDict):
+    code: str
+    message: str
+    retryable: bool
+
+
+class MessageDict(TypedDict):
+    id: int
+    client_id: str | None
+    role: str
+    content: str
+    reasoning: str
+    web_search: list[dict[str, Any]]
+    status: str
+    error: ErrorDict | None
+    model: str
+    usage: dict[str, int | None] | None
+    created_at: str
+    finished_at: str | None
+
+
+class ConversationDict(TypedDict):
+    id: str
+    title: str
+    model: str
+    system_prompt: str
+    temperature: float | None
+    top_p: float | None
+    max_tokens: int | None
+    web_search: bool
+    thinking: bool
+    pinned: bool
+    archived: bool
+    created_at: str
+    updated_at: str
+
+
+class SummaryDict(TypedDict):
+    id: int
+    content: str
+    covers_until: int
+    covered_messages: int
+    created_at: str
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def error_text(code: str, upstream_code: str, interrupted: bool, language: str) -> str:
+    """Return the user-facing wording for a stored reply error, in `language`."""
+    if code in _CHAT_ERRORS:
+        return _CHAT_ERRORS[code][0 if language.lower().startswith("zh") else 1]
+    return error_wording.user_message(
+        code, upstream_code or None, interrupted, language
+    )
+
+
+def message_dict(message: Message, language: str = "zh-hans") -> MessageDict:
+    """Return a message as the websocket and the API send it."""
+    error: ErrorDict | None = None
+    if message.error_code:
+        error = {
+            "code": message.error_code,
+            "message": error_text(
+                message.error_code,
+                message.error_upstream_code,
+                bool(message.content) and message.status == Message.Status.INTERRUPTED,
+                language,
+            ),
+            "retryable": message.error_code in RETRYABLE_ERRORS,
+        }
+    usage = None
+    if message.prompt_tokens is not None or message.completion_tokens is not None:
+        usage = {
+            "prompt_tokens": message.prompt_tokens,
+            "completion_tokens": message.completion_tokens,
+        }
+    return {
+        "id": message.pk,
+        "client_id": str(message.client_id) if message.client_id else None,
+        "role": message.role,
+        "content": message.content,
+        "reasoning": message.reasoning_content,
+        "web_search": message.web_search or [],
+        "status": message.status,
+        "error": error,
+        "model": message.model,
+        "usage": usage,
+        "created_at": _iso(message.created_at) or "",
+        "finished_at": _iso(message.finished_at),
+    }
+
+
+def conversation_dict(conversation: Conversation) -> ConversationDict:
+    """Return a conversation's fields as the websocket and the API send them."""
+    return {
+        "id": str(conversation.pk),
+        "title": conversation.title,
+        "model": conversation.model,
+        "system_prompt": conversation.system_prompt,
+        "temperature": conversation.temperature,
+        "top_p": conversation.top_p,
+        "max_tokens": conversation.max_tokens,
+        "web_search": conversation.web_search,
+        "thinking": conversation.thinking,
+        "pinned": conversation.pinned,
+        "archived": conversation.archived,
+        "created_at": _iso(conversation.created_at) or "",
+        "updated_at": _iso(conversation.updated_at) or "",
+    }
+
+
+def summary_dict(summary: Summary) -> SummaryDict:
+    """Return a summary as the websocket and the API send it."""
+    return {
+        "id": summary.pk,
+        "content": summary.content,
+        "covers_until": summary.covers_until_id,
+        "covered_messages": summary.covered_messages,
+        "created_at": _iso(summary.created_at) or "",
+    }
