@@ -271,3 +271,22 @@ def test_unknown_or_malformed_directive_is_rejected(api, text):
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "1210"
     assert "directive" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_echo_directive_replies_with_the_users_text(api, stream):
+    text = "# Title\n\n```python\nprint('<b>hi</b>')\n```\n<img src=x onerror=alert(1)>"
+    body = chat(f"{text} [[sim:echo]]", stream=stream)
+    if stream:
+        with api.stream("POST", "chat/completions", json=body) as response:
+            chunks = [
+                json.loads(line[len("data: ") :])
+                for line in response.iter_lines()
+                if line.startswith("data: {")
+            ]
+        reply = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks)
+        assert len(chunks) > 8  # streamed in many tokens, not one
+    else:
+        response = api.post("chat/completions", json=body)
+        reply = response.json()["choices"][0]["message"]["content"]
+    assert reply == text

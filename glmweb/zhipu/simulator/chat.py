@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from . import replies, streaming, vision, websearch
 from .catalog import ModelInfo, find_model
 from .directives import (
+    DIRECTIVE_RE,
     last_user_text,
     message_text,
     request_directives,
@@ -98,6 +99,10 @@ def build_plan(
     zh = replies.is_chinese(user_text)
     said = strip_directives(user_text)
     text, search = _reply_text(body, model, messages, said, zh)
+    if directives.get("echo"):
+        # The reply is the user's text itself, so a test can make "the model" write any
+        # Markdown (or hostile HTML) it wants rendered.
+        text = DIRECTIVE_RE.sub("", user_text).strip()
     thinking = body.get("thinking")
     # Thinking models think unless told not to: the platform's default is "enabled",
     # and the SDKs send `thinking: null` when the caller did not choose.

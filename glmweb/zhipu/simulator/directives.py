@@ -39,6 +39,7 @@ KEYS: dict[str, str] = {
     "no_done": "flag",
     "video_fail": "flag",
     "ready_after": "float",
+    "echo": "flag",
 }
 FLAG_OFF = {"0", "false", "no", "off"}
 
