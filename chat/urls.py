@@ -1,14 +1,38 @@
-"""Chat URLs, namespaced `chat:`."""
+"""Chat URLs, namespaced `chat:`: the page and its JSON API (docs/chat.md)."""
 
 from __future__ import annotations
 
 from django.urls import path
 
-from glmweb import views as project_views
+from chat import views
 
 app_name = "chat"
 
 urlpatterns = [
-    # Replaced by the chat page when the chat app's views land.
-    path("", project_views.home, name="index"),
+    path("", views.index, name="index"),
+    path("c/<uuid:conversation_id>/", views.conversation_page, name="conversation"),
+    path("api/conversations/", views.api_conversations, name="api_conversations"),
+    path(
+        "api/conversations/<uuid:conversation_id>/",
+        views.api_conversation,
+        name="api_conversation",
+    ),
+    path(
+        "api/conversations/<uuid:conversation_id>/restore/",
+        views.api_conversation_restore,
+        name="api_conversation_restore",
+    ),
+    path(
+        "api/conversations/<uuid:conversation_id>/export.md",
+        views.api_export_markdown,
+        name="api_export_markdown",
+    ),
+    path(
+        "api/conversations/<uuid:conversation_id>/export.json",
+        views.api_export_json,
+        name="api_export_json",
+    ),
+    path("api/presets/", views.api_presets, name="api_presets"),
+    path("api/presets/<int:preset_id>/", views.api_preset, name="api_preset"),
+    path("api/models/", views.api_models, name="api_models"),
 ]

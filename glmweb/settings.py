@@ -324,32 +324,139 @@ GLMWEB_ALLOW_SIGNUP = env_bool("GLMWEB_ALLOW_SIGNUP", True)
 # --------------------------------------------------------------------------
 
 # The model picker's catalog: code, label, capabilities (text, vision, roleplay,
-# web_search, thinking) and context length in tokens. GLMWEB_CHAT_MODELS (a JSON list of
+# web_search, thinking), context length and longest reply (max_output, default 4095)
+# in tokens. GLMWEB_CHAT_MODELS (a JSON list of
 # the same objects) replaces it, e.g. to offer only the models a key may use.
 _DEFAULT_CHAT_MODELS = [
     {"code": "glm-4-flash", "label": "GLM-4-Flash", "context": 128000,
-     "capabilities": ["text", "web_search"]},
+     "max_output": 4095, "capabilities": ["text", "web_search"]},
     {"code": "glm-4-air", "label": "GLM-4-Air", "context": 128000,
-     "capabilities": ["text", "web_search"]},
+     "max_output": 4095, "capabilities": ["text", "web_search"]},
     {"code": "glm-4-plus", "label": "GLM-4-Plus", "context": 128000,
-     "capabilities": ["text", "web_search"]},
+     "max_output": 4095, "capabilities": ["text", "web_search"]},
     {"code": "glm-4-long", "label": "GLM-4-Long", "context": 1000000,
-     "capabilities": ["text"]},
+     "max_output": 4095, "capabilities": ["text"]},
     {"code": "glm-4.5-flash", "label": "GLM-4.5-Flash", "context": 128000,
-     "capabilities": ["text", "web_search", "thinking"]},
+     "max_output": 96000, "capabilities": ["text", "web_search", "thinking"]},
     {"code": "glm-4.6", "label": "GLM-4.6", "context": 200000,
-     "capabilities": ["text", "web_search", "thinking"]},
+     "max_output": 128000, "capabilities": ["text", "web_search", "thinking"]},
     {"code": "glm-4v-flash", "label": "GLM-4V-Flash", "context": 8000,
-     "capabilities": ["text", "vision"]},
+     "max_output": 1024, "capabilities": ["text", "vision"]},
     {"code": "glm-4v-plus", "label": "GLM-4V-Plus", "context": 16000,
-     "capabilities": ["text", "vision"]},
+     "max_output": 1024, "capabilities": ["text", "vision"]},
     {"code": "charglm-4", "label": "CharGLM-4", "context": 8000,
-     "capabilities": ["text", "roleplay"]},
+     "max_output": 4095, "capabilities": ["text", "roleplay"]},
 ]  # fmt: skip
 CHAT_MODELS = env_json("GLMWEB_CHAT_MODELS", _DEFAULT_CHAT_MODELS)
 
+# The longest message a user may send, in characters (after trimming).
+GLMWEB_MAX_MESSAGE_CHARS = env_int("GLMWEB_MAX_MESSAGE_CHARS", 32000, minimum=1)
+# The longest system prompt (a conversation's or a preset's), in characters.
+GLMWEB_MAX_SYSTEM_PROMPT_CHARS = env_int(
+    "GLMWEB_MAX_SYSTEM_PROMPT_CHARS", 8000, minimum=1
+)
+# History sent with each reply: at most the model's context (catalog) minus the reply's
+# room, and at most GLMWEB_CONTEXT_MAX_TOKENS when that is above 0 (a cost cap).
+# GLMWEB_REPLY_RESERVE_TOKENS is the room kept for the reply when max_tokens is unset.
+GLMWEB_CONTEXT_MAX_TOKENS = env_int("GLMWEB_CONTEXT_MAX_TOKENS", 0, minimum=0)
+GLMWEB_REPLY_RESERVE_TOKENS = env_int("GLMWEB_REPLY_RESERVE_TOKENS", 4096, minimum=0)
+# Older turns are summarised by a model call when they no longer fit, and (the seed
+# advises every 3-5 rounds) every GLMWEB_SUMMARY_EVERY_ROUNDS rounds (0: only when they
+# no longer fit); the last GLMWEB_SUMMARY_KEEP_ROUNDS rounds are always sent verbatim.
+GLMWEB_SUMMARY_EVERY_ROUNDS = env_int("GLMWEB_SUMMARY_EVERY_ROUNDS", 4, minimum=0)
+GLMWEB_SUMMARY_KEEP_ROUNDS = env_int("GLMWEB_SUMMARY_KEEP_ROUNDS", 2, minimum=0)
+GLMWEB_SUMMARY_MODEL = env_str("GLMWEB_SUMMARY_MODEL", "glm-4-flash")
+GLMWEB_SUMMARY_MAX_TOKENS = env_int("GLMWEB_SUMMARY_MAX_TOKENS", 1024, minimum=64)
+# A summary that takes longer is abandoned (the reply goes ahead with truncation).
+GLMWEB_SUMMARY_TIMEOUT = env_float("GLMWEB_SUMMARY_TIMEOUT", 30.0, minimum=0.1)
+# Automatic titles after the first exchange: "model" (a short model-made title, the
+# first line of the message if that call fails), "text" (that first line) or "off".
+GLMWEB_AUTO_TITLE = env_str("GLMWEB_AUTO_TITLE", "model").lower()
+if GLMWEB_AUTO_TITLE not in {"model", "text", "off"}:
+    raise ImproperlyConfigured("GLMWEB_AUTO_TITLE must be 'model', 'text' or 'off'")
+GLMWEB_TITLE_MODEL = env_str("GLMWEB_TITLE_MODEL", "glm-4-flash")
+GLMWEB_TITLE_TIMEOUT = env_float("GLMWEB_TITLE_TIMEOUT", 15.0, minimum=0.1)
+# Deleted conversations can be restored (undo) until they are purged after this many
+# days by chat.conversations.purge_deleted_conversations().
+GLMWEB_DELETED_RETENTION_DAYS = env_int("GLMWEB_DELETED_RETENTION_DAYS", 30, minimum=0)
+# A failed CSRF check on the JSON API answers JSON (403, code csrf_failed); other pages
+# keep Django's own page.
+CSRF_FAILURE_VIEW = "chat.views.csrf_failure"
+# The reply engine (chat.replies). Streamed text goes to sockets in frames coalesced over
+# GLMWEB_REPLY_FRAME_MS milliseconds; the partial text is checkpointed (a file under
+# VAR_DIR/replies, or Redis with REDIS_URL) every GLMWEB_REPLY_CHECKPOINT_SECONDS, which
+# is also each process's heartbeat; a reply whose process has not beaten for
+# GLMWEB_REPLY_STALE_SECONDS is marked interrupted (server_restarted). A socket joining
+# a reply owned by another process waits GLMWEB_REPLY_SNAPSHOT_TIMEOUT seconds for its
+# snapshot before looking the reply up again.
+GLMWEB_REPLY_FRAME_MS = env_int("GLMWEB_REPLY_FRAME_MS", 35, minimum=1)
+GLMWEB_REPLY_CHECKPOINT_SECONDS = env_float(
+    "GLMWEB_REPLY_CHECKPOINT_SECONDS", 3.0, minimum=0.05
+)
+GLMWEB_REPLY_STALE_SECONDS = env_float("GLMWEB_REPLY_STALE_SECONDS", 15.0, minimum=0.1)
+GLMWEB_REPLY_SNAPSHOT_TIMEOUT = env_float(
+    "GLMWEB_REPLY_SNAPSHOT_TIMEOUT", 2.0, minimum=0.05
+)
+
 # --- Video jobs (media_jobs app)
 # --------------------------------------------------------------
+
+# The shared image normaliser (glmweb/images.py: video sources, chat's glm-4v uploads):
+# the largest upload read at all, and the most pixels decoded (checked from the header
+# before decoding, so a decompression bomb costs nothing).
+IMAGE_MAX_UPLOAD_BYTES = env_int("IMAGE_MAX_UPLOAD_BYTES", 20 * 1024 * 1024, minimum=1)
+IMAGE_MAX_PIXELS = env_int("IMAGE_MAX_PIXELS", 40_000_000, minimum=1)
+
+# The video form's catalog: code, label, the sizes the model takes, and the durations
+# (empty: the model takes none). GLMWEB_VIDEO_MODELS (a JSON list of the same objects)
+# replaces it.
+_V3_SIZES = ["1920x1080", "1080x1920", "1280x720", "720x1280", "1024x1024",
+             "2048x1080", "3840x2160"]
+_V2_SIZES = ["1920x1080", "1080x1920", "720x480", "1024x1024", "1280x960",
+             "960x1280", "2048x1080", "3840x2160"]
+_DEFAULT_VIDEO_MODELS = [
+    {"code": "cogvideox-3", "label": "CogVideoX-3", "sizes": _V3_SIZES,
+     "durations": [5, 10]},
+    {"code": "cogvideox-2", "label": "CogVideoX-2", "sizes": _V2_SIZES,
+     "durations": [5, 10]},
+    {"code": "cogvideox-flash", "label": "CogVideoX-Flash", "sizes": _V2_SIZES,
+     "durations": [5, 10]},
+    {"code": "cogvideox", "label": "CogVideoX", "sizes": _V2_SIZES, "durations": []},
+]  # fmt: skip
+VIDEO_MODELS = env_json("GLMWEB_VIDEO_MODELS", _DEFAULT_VIDEO_MODELS)
+# Jobs one user may have queued, submitted or processing at once.
+VIDEO_MAX_IN_FLIGHT = env_int("VIDEO_MAX_IN_FLIGHT", 3, minimum=1)
+# Polls of a processing job wait FIRST, 2xFIRST, 4xFIRST ... seconds, capped at MAX.
+VIDEO_POLL_FIRST_SECONDS = env_float("VIDEO_POLL_FIRST_SECONDS", 5.0, minimum=0.05)
+VIDEO_POLL_MAX_SECONDS = env_float("VIDEO_POLL_MAX_SECONDS", 60.0, minimum=0.05)
+# A job still processing this long after the platform accepted it fails.
+VIDEO_DEADLINE_SECONDS = env_float("VIDEO_DEADLINE_SECONDS", 1800.0, minimum=1.0)
+# Upstream 429/503/5xx on submission: wait FIRST, 2xFIRST ... (or the server's
+# Retry-After when longer), capped at MAX; give up after ATTEMPTS submissions.
+VIDEO_SUBMIT_BACKOFF_SECONDS = env_float(
+    "VIDEO_SUBMIT_BACKOFF_SECONDS", 10.0, minimum=0.05
+)
+VIDEO_SUBMIT_BACKOFF_MAX_SECONDS = env_float(
+    "VIDEO_SUBMIT_BACKOFF_MAX_SECONDS", 300.0, minimum=0.05
+)
+VIDEO_SUBMIT_MAX_ATTEMPTS = env_int("VIDEO_SUBMIT_MAX_ATTEMPTS", 8, minimum=1)
+# The sweep (celery beat) runs this often and re-enqueues any job whose next task is
+# more than VIDEO_SWEEP_GRACE_SECONDS overdue (its worker died, or its message was
+# lost).
+VIDEO_SWEEP_SECONDS = env_float("VIDEO_SWEEP_SECONDS", 60.0, minimum=0.1)
+VIDEO_SWEEP_GRACE_SECONDS = env_float("VIDEO_SWEEP_GRACE_SECONDS", 60.0, minimum=0.0)
+# Downloads of the finished video and its cover: size caps and the read timeout.
+VIDEO_MAX_BYTES = env_int("VIDEO_MAX_BYTES", 512 * 1024 * 1024, minimum=1)
+VIDEO_COVER_MAX_BYTES = env_int("VIDEO_COVER_MAX_BYTES", 20 * 1024 * 1024, minimum=1)
+VIDEO_DOWNLOAD_TIMEOUT = env_float("VIDEO_DOWNLOAD_TIMEOUT", 120.0, minimum=0.1)
+# How often the videos page asks the status view for changes while jobs are running.
+VIDEO_STATUS_POLL_SECONDS = env_float("VIDEO_STATUS_POLL_SECONDS", 2.0, minimum=0.2)
+CELERY_BEAT_SCHEDULE = {
+    "sweep-video-jobs": {
+        "task": "media_jobs.tasks.sweep_video_jobs",
+        "schedule": VIDEO_SWEEP_SECONDS,
+    },
+}
 
 # --- Hardening (production)
 # ---------------------------------------------------------------

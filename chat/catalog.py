@@ -1,0 +1,131 @@
+"""The chat model catalog: which models the picker offers and what each can do.
+
+Read from `settings.CHAT_MODELS` (env `GLMWEB_CHAT_MODELS`) every time it is asked, so
+tests and deployments can swap it. Each entry is `{"code", "label", "context",
+"max_output"?, "capabilities"}`; capabilities are drawn from CAPABILITIES.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypedDict
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+CAPABILITIES = ("text", "vision", "roleplay", "web_search", "thinking")
+# The platform's sampling ranges (docs/simulator.md mirrors them): temperature in
+# [0, 1], top_p in (0, 1], max_tokens at least 1 and at most the model's max_output.
+TEMPERATURE_RANGE = (0.0, 1.0)
+TOP_P_RANGE = (0.0, 1.0)  # the lower bound itself is excluded
+# When an entry names no max_output: the reply limit of most GLM-4 models.
+DEFAULT_MAX_OUTPUT = 4095
+# A model outside the catalog (an old conversation's, say) gets this context length.
+FALLBACK_CONTEXT = 8000
+
+
+@dataclass(frozen=True, slots=True)
+class ChatModel:
+    code: str
+    label: str
+    context: int
+    max_output: int
+    capabilities: tuple[str, ...]
+
+    def supports(self, capability: str) -> bool:
+        """Return whether the model has `capability` (one of CAPABILITIES)."""
+        return capability in self.capabilities
+
+
+class ChatModelDict(TypedDict):
+    code: str
+    label: str
+    context: int
+    max_output: int
+    capabilities: list[str]
+
+
+def _parse(entry: Any) -> ChatModel:
+    if not isinstance(entry, dict) or not entry.get("code"):
+        raise ImproperlyConfigured(f"CHAT_MODELS entry without a code: {entry!r}")
+    capabilities = tuple(entry.get("capabilities") or ("text",))
+    unknown = set(capabilities) - set(CAPABILITIES)
+    if unknown:
+        raise ImproperlyConfigured(
+            f"CHAT_MODELS entry {entry['code']!r} has unknown capabilities {unknown}"
+        )
+    context = int(entry.get("context") or FALLBACK_CONTEXT)
+    max_output = int(entry.get("max_output") or min(DEFAULT_MAX_OUTPUT, context))
+    return ChatModel(
+        code=str(entry["code"]),
+        label=str(entry.get("label") or entry["code"]),
+        context=context,
+        max_output=max_output,
+        capabilities=capabilities,
+    )
+
+
+def list_models() -> list[ChatModel]:
+    """Return the catalog's models in the configured order.
+
+    Raises ImproperlyConfigured when an entry is malformed or the catalog is empty.
+    """
+    models = [_parse(entry) for entry in settings.CHAT_MODELS]
+    if not models:
+        raise ImproperlyConfigured("CHAT_MODELS is empty")
+    return models
+
+
+def get_model(code: str) -> ChatModel | None:
+    """Return the catalog entry for `code` (case-insensitive), or None."""
+    wanted = code.lower()
+    for model in list_models():
+        if model.code.lower() == wanted:
+            return model
+    return None
+
+
+def describe(code: str) -> ChatModel:
+    """Return the entry for `code`, or a text-only stand-in for unknown models.
+
+    Conversations keep their model after it leaves the catalog; they still need a
+    context length to budget their history.
+    """
+    model = get_model(code)
+    if model is not None:
+        return model
+    return ChatModel(
+        code=code,
+        label=code,
+        context=FALLBACK_CONTEXT,
+        max_output=DEFAULT_MAX_OUTPUT,
+        capabilities=("text",),
+    )
+
+
+def default_model() -> str:
+    """Return the model new conversations get: ZHIPUAI_CHAT_MODEL if offered, else
+    the catalog's first."""
+    preferred = get_model(settings.ZHIPUAI_CHAT_MODEL)
+    return preferred.code if preferred else list_models()[0].code
+
+
+def context_length(code: str) -> int:
+    """Return the context length in tokens of `code` (FALLBACK_CONTEXT if unknown)."""
+    return describe(code).context
+
+
+def model_dict(model: ChatModel) -> ChatModelDict:
+    """Return a model as the API and the page send it."""
+    return {
+        "code": model.code,
+        "label": model.label,
+        "context": model.context,
+        "max_output": model.max_output,
+        "capabilities": list(model.capabilities),
+    }
+
+
+def catalog() -> list[ChatModelDict]:
+    """Return the whole catalog as JSON-ready dicts."""
+    return [model_dict(model) for model in list_models()]

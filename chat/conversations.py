@@ -1,0 +1,236 @@
+"""Conversations as the sidebar sees them: create, list, search, change, delete, undo.
+
+Every lookup takes the user and filters by owner, so another user's conversation is
+indistinguishable from a missing one (Http404, never 403).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import OuterRef, Q, Subquery
+from django.http import Http404
+from django.utils import timezone
+
+from chat import catalog
+from chat.models import Conversation, Message, Summary
+
+# The sidebar shows at most this many conversations (search narrows it down).
+SIDEBAR_LIMIT = 500
+# Characters of context on each side of a search match in a snippet.
+SNIPPET_RADIUS = 40
+
+# Fields a user may change (PATCH); the form validates their values.
+EDITABLE_FIELDS = (
+    "title",
+    "pinned",
+    "archived",
+    "model",
+    "system_prompt",
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "web_search",
+    "thinking",
+)
+
+
+@dataclass(frozen=True)
+class ConversationHit:
+    """A sidebar row: the conversation and, when matched on message text, a snippet."""
+
+    conversation: Conversation
+    snippet: str | None = None
+
+
+def get_owned_conversation(
+    user: AbstractBaseUser, conversation_id: UUID | str, *, deleted: bool = False
+) -> Conversation:
+    """Return `user`'s conversation; Http404 if missing, someone else's, or deleted.
+
+    With `deleted=True` return it only if it is soft-deleted (for undo).
+    """
+    conversation = (
+        Conversation.objects.filter(
+            pk=conversation_id, owner=user, deleted_at__isnull=not deleted
+        )
+        .order_by()
+        .first()
+    )
+    if conversation is None:
+        raise Http404("No such conversation")
+    return conversation
+
+
+def create_conversation(user: AbstractBaseUser, **fields: Any) -> Conversation:
+    """Create a conversation for `user` with validated `fields` (see EDITABLE_FIELDS).
+
+    Unset fields get defaults: the catalog's default model, no system prompt, and the
+    platform's own sampling defaults (None).
+    """
+    values = {key: value for key, value in fields.items() if key in EDITABLE_FIELDS}
+    if not values.get("model"):
+        values["model"] = catalog.default_model()
+    for key in ("temperature", "top_p", "max_tokens"):
+        values.setdefault(key, None)
+    values["system_prompt"] = values.get("system_prompt") or ""
+    title = values.pop("title", "") or ""
+    _drop_unsupported_flags(values, values["model"])
+    return Conversation.objects.create(
+        owner=user, title=title, title_is_auto=not title, **values
+    )
+
+
+def _drop_unsupported_flags(values: dict[str, Any], model_code: str) -> None:
+    # A model without web search or thinking would have the request refused (or the
+    # flag silently ignored); the form refuses an explicit True, and a model change
+    # turns the flag off rather than failing.
+    model = catalog.describe(model_code)
+    for flag in ("web_search", "thinking"):
+        if values.get(flag) and not model.supports(flag):
+            values[flag] = False
+
+
+def _save_fields(conversation: Conversation, values: dict[str, Any]) -> None:
+    # A queryset update leaves updated_at alone: renaming, pinning or archiving is not
+    # activity, so it must not move the conversation up the "most recent" order.
+    Conversation.objects.filter(pk=conversation.pk).update(**values)
+    for key, value in values.items():
+        setattr(conversation, key, value)
+
+
+def update_conversation(conversation: Conversation, **changes: Any) -> Conversation:
+    """Apply validated `changes` (keys of EDITABLE_FIELDS) and save them.
+
+    A title set by the user turns automatic titling off for good. Changing the model
+    turns off web search or thinking when the new model lacks them. The conversation's
+    `updated_at` (its place in the sidebar) does not change.
+    """
+    values = {key: value for key, value in changes.items() if key in EDITABLE_FIELDS}
+    if "title" in values:
+        values["title"] = values["title"] or ""
+        values["title_is_auto"] = False
+    if "system_prompt" in values:
+        values["system_prompt"] = values["system_prompt"] or ""
+    if "model" in values:
+        flags = {
+            "web_search": values.get("web_search", conversation.web_search),
+            "thinking": values.get("thinking", conversation.thinking),
+        }
+        _drop_unsupported_flags(flags, values["model"])
+        values.update(flags)
+    if values:
+        _save_fields(conversation, values)
+    return conversation
+
+
+def delete_conversation(conversation: Conversation) -> Conversation:
+    """Soft-delete: hide it everywhere until restored or purged."""
+    _save_fields(conversation, {"deleted_at": timezone.now()})
+    return conversation
+
+
+def restore_conversation(conversation: Conversation) -> Conversation:
+    """Undo a delete."""
+    _save_fields(conversation, {"deleted_at": None})
+    return conversation
+
+
+def purge_deleted_conversations(*, older_than_days: int | None = None) -> int:
+    """Delete for good conversations soft-deleted more than N days ago.
+
+    N defaults to GLMWEB_DELETED_RETENTION_DAYS. Returns how many were purged.
+    """
+    days = (
+        settings.GLMWEB_DELETED_RETENTION_DAYS
+        if older_than_days is None
+        else older_than_days
+    )
+    cutoff = timezone.now() - timedelta(days=days)
+    stale = Conversation.objects.filter(deleted_at__lt=cutoff)
+    count = stale.count()
+    stale.delete()
+    return count
+
+
+def _snippet(text: str, query: str) -> str:
+    at = text.lower().find(query.lower())
+    if at < 0:
+        return text[: SNIPPET_RADIUS * 2]
+    start = max(0, at - SNIPPET_RADIUS)
+    end = min(len(text), at + len(query) + SNIPPET_RADIUS)
+    piece = " ".join(text[start:end].split())
+    return ("…" if start > 0 else "") + piece + ("…" if end < len(text) else "")
+
+
+def list_conversations(
+    user: AbstractBaseUser, *, query: str = "", archived: bool = False
+) -> list[ConversationHit]:
+    """Return `user`'s live conversations, pinned first, then most recent first.
+
+    With `query`, only those whose title or any visible message contains it
+    (case-insensitive); a match on message text carries a snippet around the newest
+    matching message. Two queries at most, whatever the number of rows.
+    """
+    rows = Conversation.objects.filter(
+        owner=user, deleted_at__isnull=True, archived=archived
+    )
+    query = query.strip()
+    if query:
+        newest_hit = (
+            Message.objects.filter(
+                conversation=OuterRef("pk"),
+                superseded=False,
+                content__icontains=query,
+            )
+            .order_by("-created_at", "-id")
+            .values("id")[:1]
+        )
+        rows = rows.annotate(hit_id=Subquery(newest_hit)).filter(
+            Q(title__icontains=query) | Q(hit_id__isnull=False)
+        )
+    conversations = list(rows.order_by("-pinned", "-updated_at")[:SIDEBAR_LIMIT])
+    if not query:
+        return [ConversationHit(conversation) for conversation in conversations]
+    hit_ids = [c.hit_id for c in conversations if c.hit_id is not None]
+    texts = dict(Message.objects.filter(pk__in=hit_ids).values_list("pk", "content"))
+    hits = []
+    for conversation in conversations:
+        snippet = None
+        if query.lower() not in conversation.title.lower() and conversation.hit_id:
+            snippet = _snippet(texts.get(conversation.hit_id, ""), query)
+        hits.append(ConversationHit(conversation, snippet))
+    return hits
+
+
+def visible_messages(conversation: Conversation) -> list[Message]:
+    """Return the conversation's visible messages, oldest first (one query)."""
+    return list(
+        Message.objects.filter(conversation=conversation, superseded=False).order_by(
+            "created_at", "id"
+        )
+    )
+
+
+def active_summaries(conversation: Conversation) -> list[Summary]:
+    """Return the summaries whose covered turns are still visible (one query).
+
+    A summary stops applying when the turn it ends with is hidden by an edit.
+    """
+    return list(
+        Summary.objects.filter(
+            conversation=conversation, covers_until__superseded=False
+        ).order_by("created_at", "id")
+    )
+
+
+def all_messages(conversation: Conversation) -> list[Message]:
+    """Return every message, superseded ones too, oldest first (for exports)."""
+    return list(
+        Message.objects.filter(conversation=conversation).order_by("created_at", "id")
+    )
