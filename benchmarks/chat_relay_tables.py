@@ -1,0 +1,107 @@
+"""The chat relay benchmark's Markdown tables: medians over runs of each mode and N."""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+from typing import Any
+
+
+def med(results: list[dict], *path: Any) -> float | None:
+    values = []
+    for r in results:
+        value: Any = r
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+            if value is None:
+                break
+        if isinstance(value, list):
+            value = sum(value)
+        if value is not None:
+            values.append(value)
+    return statistics.median(values) if values else None
+
+
+def fmt(value: float | None, digits: int = 1) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def print_tables(results: list[dict], args: argparse.Namespace) -> None:
+    groups: dict[tuple[str, int, int], list[dict]] = {}
+    for r in results:
+        groups.setdefault((r["mode"], r["clients"], r["tokens"]), []).append(r)
+    print()
+    print("Latency (medians of runs; ms)")
+    print(
+        "| mode | N | runs | per-token latency p50 / p95 / p99 | floor p50 / p95 / p99 "
+        "| added p50 / p95 / p99 | newest token of frame p99 | TTFT p50 / p95 "
+        "| floor TTFT p50 / p95 | TTFT overhead p50 / p95 | schedule error p99 |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for (mode, n, tokens), rs in groups.items():
+        if tokens != args.tokens:
+            continue
+        rl = [med(rs, "relay", "latency_ms", f"p{p}") for p in (50, 95, 99)]
+        fl = [med(rs, "floor", "latency_est_ms", f"p{p}") for p in (50, 95, 99)]
+        added = [
+            None if x is None or y is None else x - y
+            for x, y in zip(rl, fl, strict=True)
+        ]
+        rt = [med(rs, "relay", "ttft_ms", f"p{p}") for p in (50, 95)]
+        ft = [med(rs, "floor", "ttft_ms", f"p{p}") for p in (50, 95)]
+        over = [
+            None if x is None or y is None else x - y
+            for x, y in zip(rt, ft, strict=True)
+        ]
+        print(
+            f"| {mode} | {n} | {len(rs)} | {' / '.join(fmt(x) for x in rl)} "
+            f"| {' / '.join(fmt(x) for x in fl)} | {' / '.join(fmt(x) for x in added)} "
+            f"| {fmt(med(rs, 'relay', 'newest_ms', 'p99'))} "
+            f"| {' / '.join(fmt(x, 0) for x in rt)} "
+            f"| {' / '.join(fmt(x, 0) for x in ft)} "
+            f"| {' / '.join(fmt(x, 0) for x in over)} "
+            f"| {fmt(med(rs, 'floor', 'schedule_error_ms', 'p99'))} |"
+        )
+    print()
+    print("Throughput and cost (medians of runs)")
+    print(
+        "| mode | N | tokens/reply | tokens/s per stream p50 (p5) / offered "
+        "| lost | failed replies | frames/reply | Daphne CPU-s per 1,000 tokens "
+        "| peak RSS MB | DB statements per reply |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for (mode, n, tokens), rs in groups.items():
+        cpu = fmt(med(rs, "cpu_per_1000"), 4)
+        if mode == "redis-split":
+            cpu += (
+                f" (A {fmt(med(rs, 'cpu_per_1000_a'), 4)}, B per remote token "
+                f"{fmt(med(rs, 'cpu_per_1000_b_remote'), 4)})"
+            )
+        rss = " + ".join(
+            fmt(statistics.median(r["peak_rss_mb"][i] for r in rs), 0)
+            for i in range(len(rs[0]["peak_rss_mb"]))
+        )
+        print(
+            f"| {mode} | {n} | {tokens} | {fmt(med(rs, 'relay', 'pace_p50'))} "
+            f"({fmt(med(rs, 'relay', 'pace_p5'))}) / {rs[0]['rate']} "
+            f"| {fmt(med(rs, 'relay', 'lost'), 0)} "
+            f"| {fmt(med(rs, 'relay', 'failed'), 0)} "
+            f"| {fmt(med(rs, 'relay', 'frames_per_reply'))} | {cpu} | {rss} "
+            f"| {fmt(med(rs, 'statements_per_reply'))} |"
+        )
+    if any(r["mode"] == "redis-split" for r in results):
+        print()
+        print("redis-split: viewers on A (local) and on B (remote), medians (ms)")
+        print("| N | viewers | per-token p50 / p95 / p99 | TTFT p50 / p95 | lost |")
+        print("| --- | --- | --- | --- | --- |")
+        for (mode, n, _tokens), rs in groups.items():
+            if mode != "redis-split":
+                continue
+            for side in ("relay_local", "relay_remote"):
+                lat = [med(rs, side, "latency_ms", f"p{p}") for p in (50, 95, 99)]
+                ttft = [med(rs, side, "ttft_ms", f"p{p}") for p in (50, 95)]
+                print(
+                    f"| {n} | {side.split('_')[1]} | {' / '.join(fmt(x) for x in lat)} "
+                    f"| {' / '.join(fmt(x, 0) for x in ttft)} "
+                    f"| {fmt(med(rs, side, 'lost'), 0)} |"
+                )
