@@ -1,0 +1,307 @@
+"""The worker-side steps (lifecycle.py) called directly against the running simulator:
+claims, backoff, lost replies, polling, collection and the sweep."""
+
+from __future__ import annotations
+
+import base64
+import http.server
+import io
+import socket
+import threading
+import urllib.request
+from datetime import timedelta
+
+import pytest
+from django.core.files.storage import default_storage
+from django.utils import timezone
+from PIL import Image
+
+from glmweb import images
+from media_jobs import collect, lifecycle, services
+from media_jobs.models import VideoJob
+from tests.conftest import free_port
+from tests.media_jobs.conftest import submissions
+
+pytestmark = pytest.mark.django_db
+
+Status = VideoJob.Status
+
+
+@pytest.fixture
+def make_job(owner, fast_settings, django_capture_on_commit_callbacks):
+    def make(prompt: str = "a fox in snow", **overrides) -> VideoJob:
+        fields = {
+            "prompt": prompt,
+            "model": "cogvideox-3",
+            "quality": "quality",
+            "with_audio": True,
+            "size": "1280x720",
+            "fps": 60,
+            "duration": 5,
+            **overrides,
+        }
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            job = services.create_video_job(owner, services.VideoRequest(**fields))
+        assert len(callbacks) == 1  # the submit task, enqueued once committed
+        return job
+
+    return make
+
+
+def processing_job(make_job, prompt: str = "ready [[sim:ready_after=0]]") -> VideoJob:
+    job = make_job(prompt)
+    step = lifecycle.submit_video_job(job.pk, job.request_id)
+    assert step == lifecycle.Next("poll", job.pk, job.request_id, 0.3, seq=0)
+    return VideoJob.objects.get(pk=job.pk)
+
+
+def test_submit_video_job_claims_the_job_so_a_second_delivery_sends_nothing(
+    make_job, simulator
+):
+    job = make_job()
+
+    first = lifecycle.submit_video_job(job.pk, job.request_id)
+    second = lifecycle.submit_video_job(job.pk, job.request_id)
+
+    assert first is not None and first.task == "poll"
+    assert second is None
+    job.refresh_from_db()
+    assert job.status == Status.PROCESSING and job.attempts == 1
+    sent = submissions(simulator, job.request_id)
+    assert len(sent) == 1
+    assert sent[0]["json"] == {
+        "model": "cogvideox-3",
+        "prompt": "a fox in snow",
+        "quality": "quality",
+        "with_audio": True,
+        "size": "1280x720",
+        "fps": 60,
+        "duration": 5,
+        "request_id": job.request_id,
+        "user_id": f"glmweb-user-{job.owner_id}",
+    }
+
+
+def test_submit_video_job_sends_the_normalised_source_image(
+    owner, fast_settings, simulator, django_capture_on_commit_callbacks
+):
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (0, 128, 0)).save(out, format="PNG")
+    image = images.normalise_image(out.getvalue())
+    with django_capture_on_commit_callbacks(execute=False):
+        job = services.create_video_job(
+            owner,
+            services.VideoRequest(
+                prompt="",
+                model="cogvideox-3",
+                quality="speed",
+                with_audio=False,
+                size="1920x1080",
+                fps=30,
+                image=image,
+            ),
+        )
+
+    lifecycle.submit_video_job(job.pk, job.request_id)
+
+    sent = submissions(simulator, job.request_id)[0]["json"]
+    assert "prompt" not in sent
+    # The client cuts the data-URL prefix, as the SDK does.
+    assert base64.b64decode(sent["image_url"]) == image.data
+
+
+def test_submit_answered_429_goes_back_to_the_queue_with_a_growing_backoff(
+    make_job, simulator
+):
+    job = make_job("busy [[sim:status=429]]")
+
+    step = lifecycle.submit_video_job(job.pk, job.request_id)
+
+    job.refresh_from_db()
+    assert job.status == Status.QUEUED and job.error_code == "rate_limited"
+    assert step == lifecycle.Next("submit", job.pk, job.request_id, 0.5)
+    # Too early: an early duplicate message does not send again.
+    assert lifecycle.submit_video_job(job.pk, job.request_id) is None
+    assert lifecycle.submit_backoff(2, None) == 1.0
+    assert lifecycle.submit_backoff(2, 7.0) == 7.0  # Retry-After wins when longer
+    assert len(submissions(simulator, job.request_id)) == 1
+
+
+def test_submit_answered_429_too_often_fails_with_the_platform_message(
+    make_job, simulator, settings
+):
+    settings.VIDEO_SUBMIT_MAX_ATTEMPTS = 1
+    job = make_job("busy [[sim:status=429]]")
+
+    assert lifecycle.submit_video_job(job.pk, job.request_id) is None
+
+    job.refresh_from_db()
+    assert job.status == Status.FAILED and job.error_code == "rate_limited"
+    assert job.error_message.startswith("[1302] ")
+
+
+def test_submit_answered_400_fails_with_the_platform_message(make_job, simulator):
+    job = make_job("bad [[sim:status=400]]")
+
+    assert lifecycle.submit_video_job(job.pk, job.request_id) is None
+
+    job.refresh_from_db()
+    assert job.status == Status.FAILED and job.error_code == "bad_request"
+    assert job.error_message == "[1210] API 调用参数有误，请检查文档。"
+    assert job.failed_at is not None
+
+
+@pytest.fixture
+def reply_dropping_proxy(simulator):
+    """A real HTTP hop that forwards each request to the simulator, then hangs up
+    without answering: the platform got the request, the reply is lost."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            forwarded = urllib.request.Request(
+                simulator.root + self.path,
+                data=body,
+                headers={k: v for k, v in self.headers.items() if k != "Host"},
+                method="POST",
+            )
+            urllib.request.urlopen(forwarded, timeout=10).read()
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/api/paas/v4/"
+    server.shutdown()
+    server.server_close()
+
+
+def test_submit_whose_reply_is_lost_is_marked_and_not_sent_again(
+    make_job, simulator, settings, reply_dropping_proxy
+):
+    settings.ZHIPUAI_BASE_URL = reply_dropping_proxy
+    job = make_job("reply lost on the way back")
+
+    assert lifecycle.submit_video_job(job.pk, job.request_id) is None
+
+    job.refresh_from_db()
+    assert job.status == Status.FAILED
+    assert job.error_code == lifecycle.UNCONFIRMED
+    assert lifecycle.submit_video_job(job.pk, job.request_id) is None
+    assert len(submissions(simulator, job.request_id)) == 1
+
+
+def test_submit_that_cannot_connect_is_retried_later(make_job, settings):
+    settings.ZHIPUAI_BASE_URL = f"http://127.0.0.1:{free_port()}/api/paas/v4/"
+    job = make_job()
+
+    step = lifecycle.submit_video_job(job.pk, job.request_id)
+
+    job.refresh_from_db()
+    assert job.status == Status.QUEUED and job.error_code == "connection_failed"
+    assert step is not None and step.task == "submit"
+
+
+def test_poll_countdowns_grow_and_stop_at_the_cap(settings):
+    settings.VIDEO_POLL_FIRST_SECONDS = 5
+    settings.VIDEO_POLL_MAX_SECONDS = 60
+
+    assert [lifecycle.poll_countdown(n) for n in range(6)] == [5, 10, 20, 40, 60, 60]
+
+
+def test_poll_of_an_unfinished_job_schedules_a_longer_wait(make_job, simulator):
+    job = processing_job(make_job, "slow [[sim:ready_after=60]]")
+
+    step = lifecycle.poll_video_job(job.pk, job.request_id, 0)
+
+    assert step == lifecycle.Next("poll", job.pk, job.request_id, 0.6, seq=1)
+    # The poll it replaced is now stale and does nothing.
+    assert lifecycle.poll_video_job(job.pk, job.request_id, 0) is None
+
+
+def test_poll_of_a_finished_job_collects_the_video_and_cover(make_job, simulator):
+    job = processing_job(make_job)
+
+    assert lifecycle.poll_video_job(job.pk, job.request_id, 0) is None
+
+    job.refresh_from_db()
+    assert job.status == Status.SUCCEEDED
+    with default_storage.open(job.video.name, "rb") as video:
+        assert collect.sniff_video(video.read(16))
+    with default_storage.open(job.cover.name, "rb") as cover:
+        assert collect.sniff_image(cover.read(16)) == "png"
+
+
+def test_poll_of_an_upstream_failure_fails_the_job(make_job, simulator):
+    job = processing_job(make_job, "doomed [[sim:video_fail,ready_after=0]]")
+
+    lifecycle.poll_video_job(job.pk, job.request_id, 0)
+
+    job.refresh_from_db()
+    assert job.status == Status.FAILED and job.error_code == lifecycle.UPSTREAM_FAILED
+
+
+def test_poll_past_the_deadline_fails_without_asking(make_job, simulator):
+    job = processing_job(make_job, "slow [[sim:ready_after=60]]")
+    VideoJob.objects.filter(pk=job.pk).update(deadline_at=timezone.now())
+    before = len(simulator.requests())
+
+    assert lifecycle.poll_video_job(job.pk, job.request_id, 0) is None
+
+    job.refresh_from_db()
+    assert job.status == Status.FAILED and job.error_code == lifecycle.DEADLINE
+    assert len(simulator.requests()) == before
+
+
+def test_collect_refuses_a_file_that_is_not_an_mp4(make_job, simulator):
+    job = processing_job(make_job)
+    cover_url = f"{simulator.root}/_sim/media/{job.upstream_task_id}.png"
+
+    with pytest.raises(Exception) as caught:
+        collect.collect_media(job, cover_url, None)
+
+    assert caught.value.kind == "bad_media" and not caught.value.transient
+
+
+def test_sweep_enqueues_an_overdue_poll_once_and_fails_a_stuck_submission(
+    make_job, simulator
+):
+    polling = processing_job(make_job, "slow [[sim:ready_after=60]]")
+    stuck = make_job("stuck")
+    queued = make_job("waiting")
+    past = timezone.now() - timedelta(seconds=5)
+    VideoJob.objects.filter(pk=polling.pk).update(overdue_at=past)
+    VideoJob.objects.filter(pk=stuck.pk).update(
+        status=Status.SUBMITTED, overdue_at=past
+    )
+    VideoJob.objects.filter(pk=queued.pk).update(overdue_at=past)
+
+    first = lifecycle.sweep_video_jobs()
+    second = lifecycle.sweep_video_jobs()
+
+    assert sorted(first, key=lambda step: step.job_id) == [
+        lifecycle.Next("poll", polling.pk, polling.request_id, seq=0),
+        lifecycle.Next("submit", queued.pk, queued.request_id),
+    ]
+    assert second == []
+    stuck.refresh_from_db()
+    assert stuck.status == Status.FAILED and stuck.error_code == lifecycle.UNCONFIRMED
+
+
+def test_cancel_stops_polling_and_retry_starts_a_new_attempt(make_job, simulator):
+    job = processing_job(make_job, "slow [[sim:ready_after=60]]")
+    old_request_id = job.request_id
+
+    assert services.cancel_video_job(job)
+    assert lifecycle.poll_video_job(job.pk, old_request_id, 0) is None
+    job.refresh_from_db()
+    assert job.status == Status.CANCELLED and job.cancelled_at is not None
+
+    assert services.retry_video_job(job)
+    job.refresh_from_db()
+    assert job.status == Status.QUEUED and job.request_id != old_request_id
+    assert lifecycle.submit_video_job(job.pk, old_request_id) is None
