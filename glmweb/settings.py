@@ -387,10 +387,11 @@ GLMWEB_DELETED_RETENTION_DAYS = env_int("GLMWEB_DELETED_RETENTION_DAYS", 30, min
 # A failed CSRF check on the JSON API answers JSON (403, code csrf_failed); other pages
 # keep Django's own page.
 CSRF_FAILURE_VIEW = "chat.views.csrf_failure"
-# The reply engine (chat.replies). Streamed text goes to sockets in frames coalesced over
-# GLMWEB_REPLY_FRAME_MS milliseconds; the partial text is checkpointed (a file under
-# VAR_DIR/replies, or Redis with REDIS_URL) every GLMWEB_REPLY_CHECKPOINT_SECONDS, which
-# is also each process's heartbeat; a reply whose process has not beaten for
+
+# The reply engine (chat.replies). Streamed text reaches sockets in frames coalesced
+# over GLMWEB_REPLY_FRAME_MS milliseconds. Every GLMWEB_REPLY_CHECKPOINT_SECONDS each
+# process writes its heartbeat and its replies' partial text (a file under
+# VAR_DIR/replies, or Redis with REDIS_URL); a reply whose process has not beaten for
 # GLMWEB_REPLY_STALE_SECONDS is marked interrupted (server_restarted). A socket joining
 # a reply owned by another process waits GLMWEB_REPLY_SNAPSHOT_TIMEOUT seconds for its
 # snapshot before looking the reply up again.

@@ -113,24 +113,22 @@ def chat_requests(glm_settings, simulator) -> Callable[[], list[dict]]:
 
 
 @pytest.fixture
-async def reply_engine():
+async def reply_engine(transactional_db):
     """Yield this loop's reply hub; at teardown wait for (or stop) its replies, so
     no reply task outlives the test's database."""
-    import asyncio
 
     from chat.replies import hub as hub_module
 
     hub = await hub_module.get_hub()
     yield hub
-    for live in list(hub.replies.values()):
-        if live.task is not None and not live.task.done():
-            try:
-                await asyncio.wait_for(asyncio.shield(live.task), 10)
-            except TimeoutError:
-                hub.request_stop(live)
-                await asyncio.wait_for(asyncio.shield(live.task), 10)
-    # Background follow-ups (titles, snapshot re-checks) finish quickly.
-    await asyncio.sleep(0)
+    await hub.drain(10)
+    await hub_module.aclose_hub()
+    # The ORM's worker thread would keep its connection, and PostgreSQL then refuses
+    # to drop the test database at the end of the session.
+    from asgiref.sync import sync_to_async
+    from django.db import connections
+
+    await sync_to_async(connections.close_all)()
 
 
 @pytest.fixture
@@ -173,3 +171,71 @@ async def receive_until(communicator, frame_type, wait=10.0):
         seen.append(frame)
         if frame["type"] == frame_type:
             return frame, seen
+
+
+@pytest.fixture
+def daphne_processes(simulator, settings):
+    """Return start(**env) -> a running Daphne (`.port`, `.process`) on the test
+    database, talking to the simulator; every one is killed at teardown."""
+    import os
+    import subprocess
+    import sys
+    from types import SimpleNamespace
+
+    from django.db import connection
+
+    from tests.conftest import BASE_DIR, free_port, wait_for_port
+
+    started = []
+
+    def start(**extra_env: str) -> SimpleNamespace:
+        port = free_port()
+        log = open(BASE_DIR / "var" / f"daphne-{port}.log", "wb")  # noqa: SIM115
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.chat.daphne_settings",
+            "GLMWEB_TEST_DB_NAME": str(connection.settings_dict["NAME"]),
+            "GLMWEB_VAR_DIR": str(settings.VAR_DIR),
+            "ZHIPUAI_BASE_URL": simulator.base_url,
+            "ZHIPUAI_API_KEY": "test-id.test-secret",
+            "ZHIPUAI_MAX_RETRIES": "0",
+            "GLMWEB_AUTO_TITLE": "off",
+            **extra_env,
+        }
+        process = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+             "glmweb.asgi:application"],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        started.append((process, log))
+        wait_for_port(port, process)
+        return SimpleNamespace(port=port, process=process, log_path=log.name)
+
+    yield start
+
+    for process, log in started:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        log.close()
+
+
+@pytest.fixture
+def session_cookie(user):
+    """Return a signed-in session id for `user` (the `sessionid` cookie's value)."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return session.session_key

@@ -1,0 +1,206 @@
+"""Run one reply: prepare the context, stream it from GLM, save how it ended.
+
+The reply is an asyncio task of the process that accepted the turn, not of the
+socket: closing the tab does not stop it. Per token it only appends text to the
+LiveReply; the hub's tick sends frames, the maintenance loop writes checkpoints, and
+the database is written once at the end (chat.turns.finish_reply).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from chat import catalog, serializers, turns
+from chat.models import Conversation, Message
+from chat.replies import events
+from chat.replies.hub import Hub
+from chat.replies.live import LiveReply
+from glmweb import zhipu
+
+logger = logging.getLogger(__name__)
+
+
+def chat_options(conversation: Conversation) -> dict[str, Any]:
+    """Return the astream_chat options a conversation's settings ask for."""
+    options: dict[str, Any] = {}
+    if conversation.temperature is not None:
+        options["temperature"] = conversation.temperature
+    if conversation.top_p is not None:
+        options["top_p"] = conversation.top_p
+    model = catalog.describe(conversation.model)
+    if conversation.max_tokens is not None:
+        options["max_tokens"] = min(conversation.max_tokens, model.max_output)
+    if conversation.web_search and model.supports("web_search"):
+        options["web_search"] = True
+    if model.supports("thinking"):
+        # Thinking models think unless told not to: send "disabled" explicitly.
+        options["thinking"] = bool(conversation.thinking)
+    return options
+
+
+def _search_result(result: zhipu.SearchResult) -> dict[str, str]:
+    return {
+        "title": result.title,
+        "link": result.link,
+        "media": result.media,
+        "icon": result.icon,
+        "refer": result.refer,
+        "content": result.content,
+    }
+
+
+async def arun(hub: Hub, live: LiveReply, turn: turns.Turn) -> None:
+    """Stream the reply, then save and announce how it ended (always, even on a bug)."""
+    assert turn.assistant is not None
+    conversation = turn.conversation
+    status = Message.Status.COMPLETE
+    error: zhipu.GLMError | None = None
+    error_code = ""
+    usage: zhipu.Usage | None = None
+    request_id = ""
+    try:
+        # No checkpoint yet: the maintenance loop writes one within
+        # GLMWEB_REPLY_CHECKPOINT_SECONDS, and recovery leaves a reply without one
+        # alone until it is GLMWEB_REPLY_STALE_SECONDS old.
+        if hub.relay is not None:
+            await hub.relay.join(live.conversation_id)  # for stop and snapshot asks
+            hub.check_presence(live)
+        from chat import history  # the other chat module; imported late (no cycle)
+
+        prepared = await history.aprepare_context(
+            live.conversation_id, until_message_id=_until(turn)
+        )
+        if prepared.summary is not None:
+            await hub.deliver(
+                live.conversation_id,
+                events.neutral(
+                    {
+                        "type": "summary.created",
+                        "summary": serializers.summary_dict(prepared.summary),
+                    }
+                ),
+            )
+        stream = zhipu.astream_chat(
+            prepared.messages, model=conversation.model, **chat_options(conversation)
+        )
+        async with contextlib.aclosing(stream) as deltas:
+            async for delta in deltas:
+                if delta.content:
+                    live.pending_content.append(delta.content)
+                if delta.reasoning:
+                    live.pending_reasoning.append(delta.reasoning)
+                if delta.content or delta.reasoning:
+                    if live.seq == 0 and not live.dirty:
+                        # The first text goes out at once: no tick delay before the
+                        # first token.
+                        await hub.flush(live)
+                    else:
+                        hub.mark_dirty(live)
+                if delta.web_search:
+                    live.web_search = [_search_result(r) for r in delta.web_search]
+                    await hub.deliver(
+                        live.conversation_id,
+                        events.neutral(
+                            {
+                                "type": "reply.search",
+                                "message_id": live.message_id,
+                                "results": live.web_search,
+                            }
+                        ),
+                    )
+                if delta.usage is not None:
+                    usage = delta.usage
+                if delta.request_id:
+                    request_id = delta.request_id
+                if delta.finish_reason == "sensitive":
+                    error_code = "content_blocked"
+    except asyncio.CancelledError:
+        if not live.stop_requested:
+            raise  # the process is shutting down: recovery will mark it interrupted
+        task = asyncio.current_task()
+        if task is not None:
+            task.uncancel()
+        status = Message.Status.STOPPED
+    except zhipu.GLMError as exc:
+        error = exc
+        error_code = exc.kind
+    except Exception:
+        logger.exception("reply %s failed", live.message_id)
+        error_code = "error"
+    live.finishing = True  # a stop from now on must not cancel the saving
+    try:
+        await hub.flush(live)
+    except Exception:
+        logger.exception("sending the last frame of reply %s failed", live.message_id)
+    content, reasoning = live.full_text()
+    if error_code and status != Message.Status.STOPPED:
+        status = (
+            Message.Status.INTERRUPTED if content or reasoning else Message.Status.ERROR
+        )
+    outcome = turns.ReplyOutcome(
+        status=status,
+        content=content,
+        reasoning=reasoning,
+        web_search=live.web_search,
+        error_code=error_code if status != Message.Status.STOPPED else "",
+        error_upstream_code=(error.code or "") if error else "",
+        error_message=error.message if error else "",
+        prompt_tokens=usage.prompt_tokens if usage else None,
+        completion_tokens=usage.completion_tokens if usage else None,
+        request_id=(error.request_id if error else None) or request_id or "",
+    )
+    await _finish(hub, live, turn.assistant, outcome)
+
+
+def _until(turn: turns.Turn) -> int:
+    assert turn.reply_to_id is not None
+    return turn.reply_to_id
+
+
+async def _finish(
+    hub: Hub, live: LiveReply, message: Message, outcome: turns.ReplyOutcome
+) -> None:
+    try:
+        saved = await turns.afinish_reply(message, outcome)
+    except Exception:
+        # The database refused (e.g. it went away): the checkpoint stays, and the
+        # sweep marks the reply interrupted once this process is gone.
+        logger.exception("saving reply %s failed", live.message_id)
+        hub.unregister(live)
+        if hub.relay is not None:
+            await hub.relay.leave(live.conversation_id)
+        return
+    hub.unregister(live)
+    if saved is None:  # someone else finished it (recovery): show what they saved
+        saved = await turns.aget_message(message.pk)
+    if saved is not None:
+        await hub.deliver(live.conversation_id, events.reply_end(saved))
+    if hub.relay is not None:
+        await hub.relay.leave(live.conversation_id)
+    with contextlib.suppress(Exception):
+        await hub.store.delete(live.message_id)
+    if outcome.status == Message.Status.COMPLETE:
+        await _title(hub, live.conversation_id)
+
+
+async def _title(hub: Hub, conversation_id: str) -> None:
+    from chat import titles  # the other chat module; imported late (no cycle)
+
+    try:
+        conversation = await titles.amaybe_title(conversation_id)
+    except Exception:
+        logger.exception("titling conversation %s failed", conversation_id)
+        return
+    if conversation is not None:
+        await hub.deliver(
+            conversation_id,
+            events.neutral(
+                {
+                    "type": "conversation.updated",
+                    "conversation": serializers.conversation_dict(conversation),
+                }
+            ),
+        )

@@ -1,0 +1,377 @@
+"""The database side of a conversation's turns: send, regenerate, edit, finish.
+
+Every service here is synchronous (each runs in one transaction) and has an async twin
+for consumers, run in a thread pool (see _in_pool). The reply itself is run by
+chat.replies; these functions only save what it needs and what it produced.
+
+Rules kept here:
+- Idempotent by `client_id`: the unique constraint (conversation, client_id) holds
+  one message per id; a repeated id returns the existing turn (`created=False`).
+- One streaming reply per conversation: a new turn while one streams is refused
+  (`TurnRefused("busy")`). The conversation row is locked first (SELECT ... FOR
+  UPDATE on PostgreSQL; SQLite's IMMEDIATE transactions serialise writers anyway), so
+  two tabs pressing send together cannot both start a reply.
+- Nothing is deleted: regenerate and edit mark the turns they replace `superseded`.
+- A reply is written twice in all: created `streaming` with the user's message, then
+  finished once (a conditional UPDATE). Its length changes neither count.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from channels.db import DatabaseSyncToAsync
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from chat.models import Conversation, Message, Summary
+
+# The Conversation fields a message.send may change (docs/websocket.md, `options`).
+OPTION_FIELDS = (
+    "model",
+    "system_prompt",
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "web_search",
+    "thinking",
+)
+
+
+class TurnRefused(Exception):
+    """A turn could not start; `code` is the protocol's error code."""
+
+    def __init__(self, code: str, message_id: int | None = None) -> None:
+        super().__init__(code)
+        self.code = code
+        # For "busy": the assistant message that is still streaming.
+        self.message_id = message_id
+
+
+@dataclass
+class Turn:
+    """What a send, regenerate or edit saved (or found saved before)."""
+
+    conversation: Conversation
+    user: Message | None
+    assistant: Message | None
+    client_id: uuid.UUID
+    superseded: list[int] = field(default_factory=list)
+    # False when the client_id was seen before: nothing new was saved or started.
+    created: bool = True
+    # The message.send options changed the conversation's settings.
+    settings_changed: bool = False
+    # The user message the reply answers (the context ends there).
+    reply_to_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ReplyOutcome:
+    """How a reply ended, as finish_reply saves it."""
+
+    status: str
+    content: str
+    reasoning: str = ""
+    web_search: list[dict[str, Any]] = field(default_factory=list)
+    error_code: str = ""
+    error_upstream_code: str = ""
+    error_message: str = ""
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    request_id: str = ""
+
+
+def _locked_conversation(conversation_id: str, owner_id: int) -> Conversation:
+    try:
+        return Conversation.objects.select_for_update().get(
+            pk=conversation_id, owner_id=owner_id, deleted_at__isnull=True
+        )
+    except (Conversation.DoesNotExist, ValueError, ValidationError):
+        raise TurnRefused("not_found") from None
+
+
+def _existing_turn(conversation: Conversation, client_id: uuid.UUID) -> Turn | None:
+    existing = Message.objects.filter(
+        conversation=conversation, client_id=client_id
+    ).first()
+    if existing is None:
+        return None
+    if existing.role == Message.Role.ASSISTANT:  # a regenerate's reply
+        return Turn(conversation, None, existing, client_id, created=False)
+    # The reply to a user message is the first assistant message saved after it.
+    assistant = (
+        Message.objects.filter(
+            conversation=conversation, role=Message.Role.ASSISTANT, id__gt=existing.pk
+        )
+        .order_by("id")
+        .first()
+    )
+    return Turn(conversation, existing, assistant, client_id, created=False)
+
+
+def _existing_or_busy(conversation: Conversation, client_id: uuid.UUID) -> Turn | None:
+    """Return the turn already saved under client_id; else raise TurnRefused("busy")
+    if a reply streams. One query for both (a burst of sends queues on the ORM
+    thread: every statement saved there shortens the wait for the first token)."""
+    rows = list(
+        Message.objects.filter(conversation=conversation)
+        .filter(Q(client_id=client_id) | Q(status=Message.Status.STREAMING))
+        .values_list("pk", "client_id")
+    )
+    if any(row_client_id == client_id for _pk, row_client_id in rows):
+        return _existing_turn(conversation, client_id)
+    if rows:
+        raise TurnRefused("busy", rows[0][0])
+    return None
+
+
+def _new_reply(conversation: Conversation, client_id: uuid.UUID | None) -> Message:
+    return Message.objects.create(
+        conversation=conversation,
+        role=Message.Role.ASSISTANT,
+        client_id=client_id,
+        status=Message.Status.STREAMING,
+        model=conversation.model,
+    )
+
+
+def _idempotent(build: Any, conversation_id: str, owner_id: int, client_id: uuid.UUID):
+    """Run build() in a transaction; a concurrent insert of the same client_id (the
+    unique constraint fired) returns the turn the other request saved."""
+    try:
+        with transaction.atomic():
+            conversation = _locked_conversation(conversation_id, owner_id)
+            existing = _existing_or_busy(conversation, client_id)
+            if existing is not None:
+                return existing
+            return build(conversation)
+    except IntegrityError:
+        conversation = Conversation.objects.get(pk=conversation_id, owner_id=owner_id)
+        existing = _existing_turn(conversation, client_id)
+        if existing is None:
+            raise
+        return existing
+
+
+def send_message(
+    conversation_id: str,
+    owner_id: int,
+    client_id: uuid.UUID,
+    text: str,
+    options: dict[str, Any] | None = None,
+) -> Turn:
+    """Save `options` on the conversation, the user's message and a streaming reply.
+
+    Raises TurnRefused("busy") while another reply streams, TurnRefused("not_found")
+    when the conversation is gone. A client_id seen before returns that turn.
+    """
+
+    def build(conversation: Conversation) -> Turn:
+        changed = [
+            name
+            for name, value in (options or {}).items()
+            if name in OPTION_FIELDS and getattr(conversation, name) != value
+        ]
+        for name in changed:
+            setattr(conversation, name, (options or {})[name])
+        # Always bump updated_at: the sidebar lists the latest conversation first.
+        conversation.save(update_fields=[*changed, "updated_at"])
+        user = Message.objects.create(
+            conversation=conversation,
+            role=Message.Role.USER,
+            client_id=client_id,
+            content=text,
+            status=Message.Status.COMPLETE,
+        )
+        assistant = _new_reply(conversation, None)
+        return Turn(
+            conversation,
+            user,
+            assistant,
+            client_id,
+            settings_changed=bool(changed),
+            reply_to_id=user.pk,
+        )
+
+    return _idempotent(build, conversation_id, owner_id, client_id)
+
+
+def regenerate_reply(conversation_id: str, owner_id: int, client_id: uuid.UUID) -> Turn:
+    """Supersede the last reply and save a new streaming one to the last user message.
+
+    Also the retry after a failed reply. Raises TurnRefused("busy") or ("not_found")
+    when the conversation has no user message to answer.
+    """
+
+    def build(conversation: Conversation) -> Turn:
+        visible = Message.objects.filter(conversation=conversation, superseded=False)
+        last = visible.order_by("-id").first()
+        user = visible.filter(role=Message.Role.USER).order_by("-id").first()
+        if last is None or user is None:
+            raise TurnRefused("not_found")
+        superseded: list[int] = []
+        if last.role == Message.Role.ASSISTANT:
+            visible.filter(pk=last.pk).update(superseded=True)
+            superseded.append(last.pk)
+        conversation.save(update_fields=["updated_at"])
+        assistant = _new_reply(conversation, client_id)
+        return Turn(
+            conversation, None, assistant, client_id, superseded, reply_to_id=user.pk
+        )
+
+    return _idempotent(build, conversation_id, owner_id, client_id)
+
+
+def edit_message(
+    conversation_id: str,
+    owner_id: int,
+    message_id: int,
+    client_id: uuid.UUID,
+    text: str,
+) -> Turn:
+    """Supersede a user message and every later one, save `text` in its place and a
+    streaming reply to it.
+
+    Summaries that covered a superseded message no longer describe the conversation
+    and are deleted (they are derived data; the messages they summarised stay).
+    Raises TurnRefused("not_found") unless message_id is a visible user message of
+    this conversation, TurnRefused("busy") while a reply streams.
+    """
+
+    def build(conversation: Conversation) -> Turn:
+        visible = Message.objects.filter(conversation=conversation, superseded=False)
+        target = visible.filter(pk=message_id, role=Message.Role.USER).first()
+        if target is None:
+            raise TurnRefused("not_found")
+        later = visible.filter(id__gte=target.pk)
+        superseded = list(later.values_list("pk", flat=True))
+        later.update(superseded=True)
+        Summary.objects.filter(
+            conversation=conversation, covers_until_id__in=superseded
+        ).delete()
+        conversation.save(update_fields=["updated_at"])
+        user = Message.objects.create(
+            conversation=conversation,
+            role=Message.Role.USER,
+            client_id=client_id,
+            content=text,
+            status=Message.Status.COMPLETE,
+        )
+        assistant = _new_reply(conversation, None)
+        return Turn(
+            conversation, user, assistant, client_id, superseded, reply_to_id=user.pk
+        )
+
+    return _idempotent(build, conversation_id, owner_id, client_id)
+
+
+def finish_reply(message: Message, outcome: ReplyOutcome) -> Message | None:
+    """Save how a streaming reply ended, in one conditional UPDATE.
+
+    Returns `message` updated in memory, or None when it was no longer streaming
+    (another process already finished it, e.g. start-up recovery).
+    """
+    fields = {
+        "status": outcome.status,
+        "content": outcome.content,
+        "reasoning_content": outcome.reasoning,
+        "web_search": outcome.web_search,
+        "error_code": outcome.error_code,
+        "error_upstream_code": outcome.error_upstream_code,
+        "error_message": outcome.error_message[:2000],
+        "prompt_tokens": outcome.prompt_tokens,
+        "completion_tokens": outcome.completion_tokens,
+        "request_id": outcome.request_id[:128],
+        "finished_at": timezone.now(),
+        "updated_at": timezone.now(),
+    }
+    updated = Message.objects.filter(
+        pk=message.pk, status=Message.Status.STREAMING
+    ).update(**fields)
+    if not updated:
+        return None
+    for name, value in fields.items():
+        setattr(message, name, value)
+    return message
+
+
+def interrupt_orphan(
+    message_id: int, content: str, reasoning: str, web_search: list[dict[str, Any]]
+) -> Message | None:
+    """Mark a reply left streaming by a dead process interrupted, keeping the text of
+    its last checkpoint; error code `server_restarted`.
+
+    Returns the message, or None when it was no longer streaming.
+    """
+    now = timezone.now()
+    updated = Message.objects.filter(
+        pk=message_id, status=Message.Status.STREAMING
+    ).update(
+        status=Message.Status.INTERRUPTED,
+        content=content,
+        reasoning_content=reasoning,
+        web_search=web_search,
+        error_code="server_restarted",
+        finished_at=now,
+        updated_at=now,
+    )
+    return Message.objects.get(pk=message_id) if updated else None
+
+
+def load_history(
+    conversation_id: str, owner_id: int
+) -> tuple[Conversation, list[Message], list[Summary]] | None:
+    """Return a live conversation of this owner with its visible messages (oldest
+    first) and summaries, or None. Three queries, whatever the length."""
+    try:
+        conversation = Conversation.objects.get(
+            pk=conversation_id, owner_id=owner_id, deleted_at__isnull=True
+        )
+    except (Conversation.DoesNotExist, ValueError, ValidationError):
+        return None
+    messages = list(
+        Message.objects.filter(conversation=conversation, superseded=False).order_by(
+            "created_at", "id"
+        )
+    )
+    summaries = list(Summary.objects.filter(conversation=conversation))
+    return conversation, messages, summaries
+
+
+def get_message(message_id: int) -> Message | None:
+    """Return a message by id, or None."""
+    return Message.objects.filter(pk=message_id).first()
+
+
+def streaming_messages() -> list[tuple[int, str, Any]]:
+    """Return (id, conversation id, created_at) of every reply marked streaming."""
+    return [
+        (pk, str(conversation_id), created_at)
+        for pk, conversation_id, created_at in Message.objects.filter(
+            status=Message.Status.STREAMING
+        ).values_list("pk", "conversation_id", "created_at")
+    ]
+
+
+def _in_pool(func: Any) -> Any:
+    """Return an async twin run in a thread of the loop's pool, each thread with its
+    own connection, instead of Django's one shared ORM thread. Each service is one
+    transaction on one connection, so nothing needs the shared thread; and a burst
+    of sends (many users pressing send together) no longer queues behind every
+    other ORM call of the process — on PostgreSQL they run side by side (SQLite
+    still takes its writers one at a time, on its busy timeout)."""
+    return DatabaseSyncToAsync(func, thread_sensitive=False)
+
+
+asend_message = _in_pool(send_message)
+aregenerate_reply = _in_pool(regenerate_reply)
+aedit_message = _in_pool(edit_message)
+afinish_reply = _in_pool(finish_reply)
+ainterrupt_orphan = _in_pool(interrupt_orphan)
+aload_history = _in_pool(load_history)
+aget_message = _in_pool(get_message)
+astreaming_messages = _in_pool(streaming_messages)

@@ -1,0 +1,394 @@
+// The chat page: wires the sidebar, settings, message list, composer and the
+// conversation's websocket together. Protocol: docs/websocket.md. Nothing the user
+// typed is lost: the draft lives in localStorage until the server acknowledges the send
+// (the unacknowledged frames are kept there too and resent after a reload; the server
+// ignores a client_id it has already seen).
+
+import { api } from "./api.js";
+import { Composer } from "./composer.js";
+import { t } from "./i18n.js";
+import { MessageView } from "./messages.js";
+import { Settings } from "./settings.js";
+import { Sidebar } from "./sidebar.js";
+import { ChatSocket } from "./socket.js";
+import { showToast } from "./toast.js";
+
+const PENDING_PREFIX = "glmweb:pending:";
+const PATCH_DELAY_MS = 300;
+const PATH = /^\/c\/([0-9a-f-]{36})\/?$/i;
+
+function uuid() {
+  if (window.crypto && crypto.randomUUID) {
+    try {
+      return crypto.randomUUID();
+    } catch {
+      // Not a secure context (plain http on a LAN address): build one below.
+    }
+  }
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+function loadPending(id) {
+  try {
+    const frames = JSON.parse(localStorage.getItem(PENDING_PREFIX + id) || "[]");
+    return Array.isArray(frames) ? frames.filter((f) => f && f.client_id && f.type) : [];
+  } catch {
+    return [];
+  }
+}
+
+function savePending(id, frames) {
+  try {
+    if (frames.length) localStorage.setItem(PENDING_PREFIX + id, JSON.stringify(frames));
+    else localStorage.removeItem(PENDING_PREFIX + id);
+  } catch {
+    // No storage: the frames still live in the socket until acknowledged.
+  }
+}
+
+class ChatPage {
+  constructor(data) {
+    this.data = data;
+    this.app = document.getElementById("chat-app");
+    this.title = document.getElementById("chat-title");
+    this.empty = document.getElementById("empty-state");
+    this.conn = document.getElementById("conn-status");
+    this.exportMenu = document.getElementById("export-menu");
+    this.conversationId = null;
+    this.conversation = null;
+    this.socket = null;
+    this.creating = false;
+    this.patchFields = {};
+    this.patchTimer = null;
+
+    this.view = new MessageView(
+      document.getElementById("message-list"),
+      document.getElementById("messages"),
+      {
+        onRegenerate: () => this.regenerate(),
+        onRetry: () => this.regenerate(),
+        onEdit: (message, text) => this.edit(message, text),
+        onNotice: (text) => showToast(text, { kind: "error" }),
+      },
+    );
+    this.composer = new Composer({
+      onSend: (text) => this.send(text),
+      onStop: () => this.stop(),
+      maxChars: (data.limits || {}).max_message_chars,
+    });
+    this.settings = new Settings(data, { onChange: (fields) => this.settingsChanged(fields) });
+    this.sidebar = new Sidebar({
+      onOpen: (id) => this.open(id, { push: true }),
+      onDeleted: (id) => {
+        savePending(id, []);
+        if (id === this.conversationId) this.showNew({ push: true });
+      },
+      onRenamed: (conversation) => {
+        if (conversation.id === this.conversationId) this.showTitle(conversation);
+      },
+      onError: (error) => showToast(error.message, { kind: "error" }),
+      currentId: () => this.conversationId,
+    });
+
+    document.getElementById("new-chat").addEventListener("click", (event) => {
+      if (event.metaKey || event.ctrlKey || event.shiftKey) return;
+      event.preventDefault();
+      this.sidebar.setOpen(false);
+      this.showNew({ push: true });
+    });
+    window.addEventListener("popstate", () => this.route());
+  }
+
+  start() {
+    this.route();
+    this.sidebar.refresh();
+  }
+
+  route() {
+    const match = location.pathname.match(PATH);
+    if (match) this.open(match[1].toLowerCase(), { push: false });
+    else this.showNew({ push: false });
+  }
+
+  closeSocket() {
+    if (this.socket) this.socket.close();
+    this.socket = null;
+  }
+
+  showNew({ push }) {
+    this.closeSocket();
+    this.flushPatch();
+    this.conversationId = null;
+    this.conversation = null;
+    if (push && location.pathname !== "/") history.pushState({}, "", "/");
+    this.settings.load(null);
+    this.view.reset([]);
+    this.composer.use("new");
+    this.composer.setBusy(false);
+    this.composer.setEnabled(true);
+    this.showTitle(null);
+    this.setConn("idle");
+    this.exportMenu.hidden = true;
+    this.app.dataset.state = "new";
+    this.updateEmpty();
+    this.sidebar.markCurrent();
+    this.composer.focus();
+  }
+
+  open(id, { push, conversation = null }) {
+    if (id === this.conversationId && this.socket) return;
+    this.closeSocket();
+    this.flushPatch();
+    this.conversationId = id;
+    this.conversation = conversation;
+    if (push) history.pushState({}, "", `/c/${id}/`);
+    this.view.reset([]);
+    if (conversation) {
+      this.settings.load(conversation);
+      this.showTitle(conversation);
+    } else {
+      this.title.textContent = t("loading");
+    }
+    this.composer.use(id);
+    this.composer.setBusy(false);
+    this.composer.setEnabled(true);
+    document.getElementById("export-md").href = api.exportUrl(id, "md");
+    document.getElementById("export-json").href = api.exportUrl(id, "json");
+    this.exportMenu.hidden = false;
+    this.app.dataset.state = "loading";
+    const pending = loadPending(id);
+    this.socket = new ChatSocket(
+      id,
+      {
+        onFrame: (frame) => this.onFrame(frame),
+        onStatus: (state) => this.setConn(state),
+        onPendingChange: (frames) => savePending(id, frames),
+      },
+      pending,
+    );
+    this.showPending();
+    this.updateEmpty();
+    this.socket.open();
+    this.sidebar.markCurrent();
+  }
+
+  /** Show sends the server has not confirmed (after a reload or a reconnect). */
+  showPending() {
+    for (const frame of this.socket.pending.values()) {
+      if (frame.type === "message.send" && !this.view.has(frame.client_id)) {
+        this.view.removePending(frame.client_id);
+        this.view.addPending(frame.client_id, frame.text);
+      }
+    }
+  }
+
+  showTitle(conversation) {
+    const title = conversation ? conversation.title || t("untitled") : t("new_chat");
+    this.title.textContent = title;
+    this.title.title = title;
+    document.title = `${title} · GLM Web`;
+  }
+
+  setConn(state) {
+    this.conn.dataset.state = state;
+    const labels = {
+      connecting: t("conn_connecting"),
+      online: t("conn_online"),
+      reconnecting: t("conn_reconnecting"),
+      offline: t("conn_offline"),
+      denied: t("conn_denied"),
+      idle: "",
+    };
+    this.conn.textContent = labels[state] ?? "";
+    this.conn.title = labels[state] ?? "";
+    if (state === "denied") {
+      this.app.dataset.state = "denied";
+      this.composer.setEnabled(false);
+      this.composer.showNotice(t("conn_denied"));
+    }
+  }
+
+  updateEmpty() {
+    this.empty.hidden = !this.view.isEmpty() || this.app.dataset.state === "loading";
+  }
+
+  updateBusy() {
+    const streaming = this.view.streaming();
+    this.composer.setBusy(streaming !== null);
+    this.view.refreshActions();
+    this.updateEmpty();
+  }
+
+  onFrame(frame) {
+    switch (frame.type) {
+      case "conversation.history":
+        this.conversation = frame.conversation;
+        this.settings.load(frame.conversation);
+        this.showTitle(frame.conversation);
+        this.view.reset(frame.messages || [], frame.summaries || [], frame.streaming || null);
+        this.showPending();
+        this.app.dataset.state = "ready";
+        this.composer.setEnabled(true);
+        this.updateBusy();
+        break;
+      case "message.created":
+        this.view.remove(frame.superseded || []);
+        if (frame.user) this.view.upsert(frame.user, { created: true });
+        if (frame.assistant) this.view.upsert(frame.assistant, { created: true });
+        this.updateBusy();
+        break;
+      case "reply.delta":
+        this.view.applyDelta(frame);
+        break;
+      case "reply.snapshot":
+        this.view.applySnapshot(frame.snapshot || frame);
+        this.updateBusy();
+        break;
+      case "reply.search":
+        this.view.setSearch(frame.message_id, frame.results);
+        break;
+      case "reply.end":
+        this.view.upsert(frame.message);
+        this.updateBusy();
+        this.sidebar.refresh();
+        break;
+      case "conversation.updated":
+        this.conversationUpdated(frame.conversation);
+        break;
+      case "summary.created":
+        this.view.addSummary(frame.summary);
+        break;
+      case "error":
+        this.refused(frame);
+        break;
+      default:
+        break;
+    }
+  }
+
+  conversationUpdated(conversation) {
+    this.conversation = { ...this.conversation, ...conversation };
+    this.showTitle(this.conversation);
+    this.sidebar.update(this.conversation);
+    const panel = document.getElementById("settings-panel");
+    const editing = panel.contains(document.activeElement) ||
+      document.activeElement === document.getElementById("model-picker");
+    if (!editing && !Object.keys(this.patchFields).length) this.settings.load(this.conversation);
+  }
+
+  refused(frame) {
+    const sent = frame.sent;
+    if (sent && sent.type === "message.send") {
+      this.view.removePending(sent.client_id);
+      this.composer.restore(sent.text);
+      this.composer.showNotice(t("send_failed", { message: frame.message }));
+    } else {
+      this.composer.showNotice(frame.message);
+    }
+    this.updateBusy();
+  }
+
+  async send(text) {
+    if (this.creating) return;
+    let options;
+    try {
+      options = this.settings.values();
+    } catch (error) {
+      this.composer.showNotice(error.message);
+      this.settings.setPanelOpen(true);
+      return;
+    }
+    const frame = { type: "message.send", client_id: uuid(), text, options };
+    if (!this.conversationId) {
+      this.creating = true;
+      this.composer.setEnabled(false);
+      let data;
+      try {
+        data = await api.createConversation(options);
+      } catch (error) {
+        this.composer.showNotice(error.message);
+        return;
+      } finally {
+        this.creating = false;
+        this.composer.setEnabled(true);
+      }
+      const id = data.conversation.id;
+      // Saved under the new conversation before the draft goes: nothing is lost even
+      // if the page dies right here (the next visit resends it).
+      savePending(id, [frame]);
+      this.composer.clear();
+      this.open(id, { push: true, conversation: data.conversation });
+      this.sidebar.refresh();
+      return;
+    }
+    this.composer.clear();
+    this.view.addPending(frame.client_id, text);
+    this.updateEmpty();
+    this.socket.sendTracked(frame);
+  }
+
+  stop() {
+    const streaming = this.view.streaming();
+    if (!streaming || !this.socket) return;
+    if (!this.socket.sendNow({ type: "reply.stop", message_id: streaming.id })) {
+      this.composer.showNotice(t("conn_reconnecting"));
+    }
+  }
+
+  regenerate() {
+    if (!this.socket || this.view.streaming()) return;
+    this.composer.hideNotice();
+    this.socket.sendTracked({ type: "reply.regenerate", client_id: uuid() });
+  }
+
+  edit(message, text) {
+    if (!this.socket || this.view.streaming()) return false;
+    const max = (this.data.limits || {}).max_message_chars;
+    if (max && text.length > max) {
+      showToast(t("too_long", { count: text.length, max }), { kind: "error" });
+      return false;
+    }
+    this.socket.sendTracked({
+      type: "message.edit",
+      message_id: message.id,
+      client_id: uuid(),
+      text,
+    });
+    return true;
+  }
+
+  settingsChanged(fields) {
+    if (!this.conversationId) {
+      this.settings.showStatus(t("settings_pending"));
+      return;
+    }
+    Object.assign(this.patchFields, fields);
+    clearTimeout(this.patchTimer);
+    this.patchTimer = setTimeout(() => this.flushPatch(), PATCH_DELAY_MS);
+  }
+
+  async flushPatch() {
+    clearTimeout(this.patchTimer);
+    const fields = this.patchFields;
+    const id = this.conversationId;
+    this.patchFields = {};
+    if (!id || !Object.keys(fields).length) return;
+    try {
+      const data = await api.updateConversation(id, fields);
+      if (id === this.conversationId) {
+        this.conversation = data.conversation;
+        this.settings.showStatus(t("settings_saved"));
+      }
+    } catch (error) {
+      this.settings.showStatus(error.message, true);
+    }
+  }
+}
+
+const data = JSON.parse(document.getElementById("chat-data").textContent);
+const page = new ChatPage(data);
+page.start();

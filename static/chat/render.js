@@ -1,0 +1,169 @@
+// Markdown to safe DOM. Model output and user text are both untrusted: every render
+// (each streamed frame and the final text) goes marked -> DOMPurify (a strict allow-list,
+// returning DOM nodes, never an HTML string placed with innerHTML) -> highlight.js on
+// the code blocks (its output sanitised again) -> our own buttons built with DOM calls.
+
+import { Marked } from "../vendor/marked-18.2.1/marked.esm.js";
+import DOMPurify from "../vendor/dompurify-3.4.18/purify.es.js";
+import hljs from "../vendor/highlightjs-11.12.0/highlight.min.js";
+import { t } from "./i18n.js";
+
+const marked = new Marked({
+  gfm: true,
+  breaks: false,
+  renderer: {
+    // GFM task lists would be <input> elements; forms are not allowed, so draw boxes.
+    checkbox({ checked }) {
+      return checked ? "☑ " : "☐ ";
+    },
+  },
+});
+
+const ALLOWED_TAGS = [
+  "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "div", "dl",
+  "dt", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li",
+  "mark", "ol", "p", "pre", "q", "s", "samp", "small", "span", "strong", "sub",
+  "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
+  "var",
+]; // prettier-ignore
+
+const CONFIG = {
+  ALLOWED_TAGS,
+  ALLOWED_ATTR: ["href", "src", "alt", "title", "class", "align", "start", "colspan", "rowspan"],
+  ALLOW_DATA_ATTR: false,
+  ALLOW_ARIA_ATTR: false,
+  // Links and images: web and mail addresses only (no javascript:, data:, vbscript:…).
+  ALLOWED_URI_REGEXP: /^(?:https?:\/\/|mailto:)/i,
+  RETURN_DOM_FRAGMENT: true,
+};
+
+const HIGHLIGHT_CONFIG = {
+  ALLOWED_TAGS: ["span"],
+  ALLOWED_ATTR: ["class"],
+  RETURN_DOM_FRAGMENT: true,
+};
+
+// Classes are kept only where they name a code language or a highlight.js token, so
+// pasted markup cannot borrow the page's own classes (a fake button or overlay).
+const SAFE_CLASS = /^(?:language-[\w.+#-]+|hljs(?:-[\w-]+)?|[a-z]+_+)$/;
+
+const purify = DOMPurify(window);
+purify.addHook("uponSanitizeAttribute", (node, data) => {
+  if (data.attrName === "class") {
+    data.attrValue = data.attrValue
+      .split(/\s+/)
+      .filter((name) => SAFE_CLASS.test(name))
+      .join(" ");
+    if (!data.attrValue) data.keepAttr = false;
+  }
+});
+purify.addHook("afterSanitizeAttributes", (node) => {
+  if (node.tagName === "A") {
+    if (node.hasAttribute("href")) {
+      node.setAttribute("target", "_blank");
+      node.setAttribute("rel", "noopener noreferrer");
+    }
+  }
+});
+
+const MAX_AUTO_HIGHLIGHT = 8000;
+
+function sanitize(html, config = CONFIG) {
+  return purify.sanitize(html, config);
+}
+
+/** Return a safe fragment for `text` rendered as Markdown (`final`: the text is complete). */
+export function renderMarkdown(text, { final = true } = {}) {
+  const fragment = sanitize(marked.parse(text || ""));
+  imagesToLinks(fragment);
+  for (const code of fragment.querySelectorAll("pre > code")) {
+    decorateCode(code, final);
+  }
+  for (const table of fragment.querySelectorAll("table")) {
+    const wrap = document.createElement("div");
+    wrap.className = "table-wrap";
+    table.replaceWith(wrap);
+    wrap.append(table);
+  }
+  return fragment;
+}
+
+// Remote images would load on render, which lets a reply report back to any server
+// (a tracking pixel or data smuggled in the URL). They become plain links instead.
+function imagesToLinks(root) {
+  for (const img of root.querySelectorAll("img")) {
+    const src = img.getAttribute("src") || "";
+    const label = img.getAttribute("alt") || src;
+    if (/^https?:\/\//i.test(src)) {
+      const link = document.createElement("a");
+      link.href = src;
+      link.target = "_blank";
+      link.rel = "noopener noreferrer";
+      link.className = "image-link";
+      link.textContent = t("image_link", { label });
+      img.replaceWith(link);
+    } else {
+      img.replaceWith(document.createTextNode(label));
+    }
+  }
+}
+
+function decorateCode(code, final) {
+  const pre = code.parentElement;
+  const match = (code.className || "").match(/language-([\w.+#-]+)/);
+  const requested = match ? match[1].toLowerCase() : "";
+  const text = code.textContent;
+  let result = null;
+  try {
+    if (requested && hljs.getLanguage(requested)) {
+      result = hljs.highlight(text, { language: requested, ignoreIllegals: true });
+    } else if (final && text.length <= MAX_AUTO_HIGHLIGHT) {
+      result = hljs.highlightAuto(text);
+    }
+  } catch {
+    result = null;
+  }
+  if (result) {
+    code.replaceChildren(sanitize(result.value, HIGHLIGHT_CONFIG));
+    code.classList.add("hljs");
+  }
+  const block = document.createElement("div");
+  block.className = "code-block";
+  const bar = document.createElement("div");
+  bar.className = "code-bar";
+  const label = document.createElement("span");
+  label.className = "code-lang";
+  label.textContent = requested || (result && result.language) || "";
+  const copy = document.createElement("button");
+  copy.type = "button";
+  copy.className = "copy-code";
+  copy.dataset.action = "copy-code";
+  copy.textContent = t("copy_code");
+  bar.append(label, copy);
+  pre.replaceWith(block);
+  block.append(bar, pre);
+}
+
+/** Copy `text` to the clipboard; resolve to whether it worked. */
+export async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    // Older browsers and non-secure origins: a temporary textarea and execCommand.
+    const area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.className = "offscreen";
+    document.body.append(area);
+    area.select();
+    let ok = false;
+    try {
+      ok = document.execCommand("copy");
+    } catch {
+      ok = false;
+    }
+    area.remove();
+    return ok;
+  }
+}

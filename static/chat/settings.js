@@ -1,0 +1,326 @@
+// The model picker (with each model's capabilities), the web-search and thinking
+// switches (shown only for models that have them) and the settings panel: system
+// prompt with presets, temperature, top_p and max_tokens within the platform's ranges.
+
+import { api } from "./api.js";
+import { t } from "./i18n.js";
+import { showToast } from "./toast.js";
+
+const CAPABILITY_KEYS = ["text", "vision", "roleplay", "web_search", "thinking"];
+
+function range(limits, name, fallback) {
+  const value = limits && limits[name];
+  if (Array.isArray(value)) return { min: value[0], max: value[1] };
+  if (value && typeof value === "object") {
+    return { min: value.min ?? fallback.min, max: value.max ?? fallback.max };
+  }
+  return fallback;
+}
+
+function formatTokens(count) {
+  if (count >= 1000000) return `${Math.round(count / 100000) / 10}M`;
+  if (count >= 1000) return `${Math.round(count / 1000)}K`;
+  return String(count);
+}
+
+/** One number setting: a slider and a number box kept in step; empty = model default. */
+class NumberSetting {
+  constructor(id, { min, max, step, integer = false }, onChange) {
+    this.box = document.getElementById(id);
+    this.slider = document.getElementById(`${id}-range`);
+    this.output = document.getElementById(id.replace("opt-", "out-"));
+    this.integer = integer;
+    for (const input of [this.box, this.slider]) {
+      input.min = String(min);
+      input.max = String(max);
+      input.step = String(step);
+    }
+    this.min = min;
+    this.max = max;
+    this.slider.addEventListener("input", () => {
+      this.box.value = this.slider.value;
+      this.showOutput();
+      onChange();
+    });
+    this.box.addEventListener("input", () => {
+      if (this.box.value !== "") this.slider.value = this.box.value;
+      this.showOutput();
+      onChange();
+    });
+  }
+
+  setMax(max) {
+    this.max = max;
+    this.box.max = String(max);
+    this.slider.max = String(max);
+  }
+
+  set(value) {
+    this.box.value = value === null || value === undefined ? "" : String(value);
+    this.slider.value = this.box.value === "" ? String(this.slider.min) : this.box.value;
+    this.slider.classList.toggle("unset", this.box.value === "");
+    this.showOutput();
+  }
+
+  showOutput() {
+    this.slider.classList.toggle("unset", this.box.value === "");
+    if (this.output) this.output.textContent = this.box.value;
+  }
+
+  /** Return the value (null when empty) or throw a message when out of range. */
+  value(label) {
+    const raw = this.box.value.trim();
+    if (raw === "") return null;
+    const number = Number(raw);
+    const ok = Number.isFinite(number) && number >= this.min && number <= this.max &&
+      (!this.integer || Number.isInteger(number));
+    if (!ok) throw new Error(t("settings_invalid", { field: label, min: this.min, max: this.max }));
+    return number;
+  }
+}
+
+export class Settings {
+  /**
+   * @param {object} data the page data (models, presets, limits, default_model)
+   * @param {{onChange: (fields) => void}} handlers fields changed by the user
+   */
+  constructor(data, handlers) {
+    this.models = data.models || [];
+    this.defaultModel = data.default_model || (this.models[0] && this.models[0].code);
+    this.presets = data.presets || { builtin: [], own: [] };
+    this.handlers = handlers;
+    this.picker = document.getElementById("model-picker");
+    this.caps = document.getElementById("model-caps");
+    this.webSearch = document.getElementById("opt-web-search");
+    this.thinking = document.getElementById("opt-thinking");
+    this.webSearchToggle = document.getElementById("web-search-toggle");
+    this.thinkingToggle = document.getElementById("thinking-toggle");
+    this.panel = document.getElementById("settings-panel");
+    this.panelToggle = document.getElementById("settings-toggle");
+    this.systemPrompt = document.getElementById("opt-system-prompt");
+    this.presetPicker = document.getElementById("preset-picker");
+    this.presetDelete = document.getElementById("preset-delete");
+    this.status = document.getElementById("settings-status");
+    const limits = data.limits || {};
+    this.maxSystemPrompt = limits.max_system_prompt_chars || 0;
+    if (this.maxSystemPrompt) this.systemPrompt.maxLength = this.maxSystemPrompt;
+    const changed = () => this.changed(["temperature", "top_p", "max_tokens"]);
+    const temp = range(limits, "temperature", { min: 0, max: 1 });
+    const topP = range(limits, "top_p", { min: 0, max: 1 });
+    const maxTokens = range(limits, "max_tokens", { min: 1, max: 4095 });
+    this.temperature = new NumberSetting("opt-temperature", { ...temp, step: 0.01 }, changed);
+    // top_p = 0 is refused by the platform: the smallest value offered is one step up.
+    this.topP = new NumberSetting(
+      "opt-top-p",
+      { min: Math.max(topP.min, 0.01), max: topP.max, step: 0.01 },
+      changed,
+    );
+    this.maxTokens = new NumberSetting(
+      "opt-max-tokens",
+      { ...maxTokens, step: 1, integer: true },
+      changed,
+    );
+    this.maxTokensLimit = maxTokens.max;
+
+    for (const model of this.models) {
+      const option = document.createElement("option");
+      option.value = model.code;
+      option.textContent = model.label || model.code;
+      this.picker.append(option);
+    }
+    this.picker.addEventListener("change", () => {
+      this.showCapabilities();
+      this.changed(["model", "web_search", "thinking", "max_tokens"]);
+    });
+    this.webSearch.addEventListener("change", () => this.changed(["web_search"]));
+    this.thinking.addEventListener("change", () => this.changed(["thinking"]));
+    let promptTimer = null;
+    this.systemPrompt.addEventListener("input", () => {
+      clearTimeout(promptTimer);
+      promptTimer = setTimeout(() => this.changed(["system_prompt"]), 600);
+    });
+    this.systemPrompt.addEventListener("change", () => {
+      clearTimeout(promptTimer);
+      this.changed(["system_prompt"]);
+    });
+    this.panelToggle.addEventListener("click", () => this.setPanelOpen(this.panel.hidden));
+    document.getElementById("settings-close").addEventListener("click", () => this.setPanelOpen(false));
+    document.getElementById("settings-reset").addEventListener("click", () => {
+      this.temperature.set(null);
+      this.topP.set(null);
+      this.maxTokens.set(null);
+      this.changed(["temperature", "top_p", "max_tokens"]);
+    });
+    this.presetPicker.addEventListener("change", () => this.applyPreset());
+    document.getElementById("preset-save").addEventListener("click", () => this.savePreset());
+    this.presetDelete.addEventListener("click", () => this.deletePreset());
+    this.renderPresets();
+    this.load(null);
+  }
+
+  setPanelOpen(open) {
+    this.panel.hidden = !open;
+    this.panelToggle.setAttribute("aria-expanded", String(open));
+  }
+
+  model() {
+    return this.models.find((m) => m.code === this.picker.value) || null;
+  }
+
+  supports(capability) {
+    const model = this.model();
+    return Boolean(model && (model.capabilities || []).includes(capability));
+  }
+
+  /** Show a conversation's settings (null: the defaults of a new chat). */
+  load(conversation) {
+    const c = conversation || {};
+    const code = c.model || this.defaultModel;
+    if (code && ![...this.picker.options].some((o) => o.value === code)) {
+      // A model no longer in the catalog stays selectable for its old conversations.
+      const option = document.createElement("option");
+      option.value = code;
+      option.textContent = code;
+      option.dataset.extra = "1";
+      this.picker.append(option);
+    }
+    this.picker.value = code || "";
+    this.webSearch.checked = Boolean(c.web_search);
+    this.thinking.checked = Boolean(c.thinking);
+    this.systemPrompt.value = c.system_prompt || "";
+    this.temperature.set(c.temperature);
+    this.topP.set(c.top_p);
+    this.maxTokens.set(c.max_tokens);
+    this.presetPicker.value = "";
+    this.presetDelete.hidden = true;
+    this.status.textContent = "";
+    this.showCapabilities();
+  }
+
+  showCapabilities() {
+    const model = this.model();
+    const caps = (model && model.capabilities) || ["text"];
+    this.caps.replaceChildren();
+    for (const key of CAPABILITY_KEYS) {
+      if (!caps.includes(key)) continue;
+      const badge = document.createElement("span");
+      badge.className = `cap cap-${key}`;
+      badge.textContent = t(`cap_${key}`);
+      this.caps.append(badge);
+    }
+    if (model && model.context) {
+      const badge = document.createElement("span");
+      badge.className = "cap cap-context";
+      badge.textContent = t("context", { tokens: formatTokens(model.context) });
+      this.caps.append(badge);
+    }
+    this.webSearchToggle.hidden = !caps.includes("web_search");
+    this.thinkingToggle.hidden = !caps.includes("thinking");
+    const maxOutput = (model && model.max_output) || this.maxTokensLimit;
+    this.maxTokens.setMax(Math.min(maxOutput, this.maxTokensLimit || maxOutput));
+  }
+
+  /** Return the options as message.send and the API take them; throw on a bad value. */
+  values() {
+    // A model that left the catalog is kept by its conversation but cannot be asked for.
+    const known = this.models.some((m) => m.code === this.picker.value);
+    return {
+      ...(known ? { model: this.picker.value } : {}),
+      system_prompt: this.systemPrompt.value,
+      temperature: this.temperature.value(t("temperature")),
+      top_p: this.topP.value("top_p"),
+      max_tokens: this.maxTokens.value(t("max_tokens")),
+      web_search: this.supports("web_search") && this.webSearch.checked,
+      thinking: this.supports("thinking") && this.thinking.checked,
+    };
+  }
+
+  changed(names) {
+    let values;
+    try {
+      values = this.values();
+    } catch (error) {
+      this.showStatus(error.message, true);
+      return;
+    }
+    this.showStatus("");
+    const fields = {};
+    for (const name of names) fields[name] = values[name];
+    this.handlers.onChange(fields);
+  }
+
+  showStatus(text, error = false) {
+    this.status.textContent = text;
+    this.status.classList.toggle("error", error);
+  }
+
+  allPresets() {
+    return [...(this.presets.builtin || []), ...(this.presets.own || [])];
+  }
+
+  renderPresets() {
+    const first = this.presetPicker.options[0];
+    this.presetPicker.replaceChildren(first);
+    const groups = [
+      [t("preset_builtin"), this.presets.builtin || []],
+      [t("preset_own"), this.presets.own || []],
+    ];
+    for (const [label, presets] of groups) {
+      if (!presets.length) continue;
+      const group = document.createElement("optgroup");
+      group.label = label;
+      for (const preset of presets) {
+        const option = document.createElement("option");
+        option.value = String(preset.id);
+        option.textContent = preset.name;
+        group.append(option);
+      }
+      this.presetPicker.append(group);
+    }
+  }
+
+  applyPreset() {
+    const preset = this.allPresets().find((p) => String(p.id) === this.presetPicker.value);
+    this.presetDelete.hidden = !preset || preset.builtin;
+    if (!preset) return;
+    this.systemPrompt.value = preset.system_prompt;
+    this.changed(["system_prompt"]);
+  }
+
+  async savePreset() {
+    const prompt = this.systemPrompt.value.trim();
+    if (!prompt) {
+      this.showStatus(t("preset_empty"), true);
+      return;
+    }
+    const name = (window.prompt(t("preset_name")) || "").trim();
+    if (!name) return;
+    try {
+      const data = await api.createPreset({ name, system_prompt: prompt });
+      const preset = data.preset || data;
+      this.presets.own = [...(this.presets.own || []), preset].sort((a, b) =>
+        a.name.localeCompare(b.name),
+      );
+      this.renderPresets();
+      this.presetPicker.value = String(preset.id);
+      this.presetDelete.hidden = false;
+      this.showStatus(t("preset_saved", { name }));
+    } catch (error) {
+      this.showStatus(error.message, true);
+    }
+  }
+
+  async deletePreset() {
+    const preset = (this.presets.own || []).find((p) => String(p.id) === this.presetPicker.value);
+    if (!preset || !window.confirm(t("preset_delete_confirm", { name: preset.name }))) return;
+    try {
+      await api.deletePreset(preset.id);
+    } catch (error) {
+      showToast(error.message, { kind: "error" });
+      return;
+    }
+    this.presets.own = this.presets.own.filter((p) => p !== preset);
+    this.renderPresets();
+    this.presetDelete.hidden = true;
+  }
+}

@@ -1,0 +1,129 @@
+"""Every upstream failure ends the reply with a clear, translated error frame, keeps
+the user's message and any text that arrived. Faults come from simulator directives."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from chat.models import Message
+from tests.chat.conftest import receive_until
+from tests.conftest import free_port
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# directive -> (error code, status, retryable, text kept, en start, zh start)
+FAILURES = {
+    "400": ("[[sim:status=400]]", "bad_request", "error", False, False,
+            "The request could not be processed", "请求无法被处理"),
+    "401": ("[[sim:status=401]]", "auth_failed", "error", False, False,
+            "The AI service rejected our credentials", "AI 服务认证失败"),
+    "429": ("[[sim:status=429]]", "rate_limited", "error", True, False,
+            "Too many requests right now", "请求太频繁"),
+    "500": ("[[sim:status=500]]", "server_error", "error", True, False,
+            "The AI service had an internal error", "AI 服务内部出错"),
+    "503": ("[[sim:status=503]]", "overloaded", "error", True, False,
+            "The AI service is busy right now", "AI 服务当前繁忙"),
+    "timeout": ("[[sim:stall_s=3]]", "timeout", "error", True, False,
+                "The AI service took too long", "AI 服务响应超时"),
+    "sensitive": ("[[sim:sensitive]]", "content_blocked", "interrupted", False, True,
+                  "The content was blocked by the safety filter", "内容未通过安全审核"),
+    "malformed": ("[[sim:malformed_after=2]]", "stream_error", "interrupted", True,
+                  True, "The AI service reported an error while replying",
+                  "AI 服务在回复过程中出错"),
+    "error_event": ("[[sim:error_event=3,code=1302]]", "rate_limited", "interrupted",
+                    True, True, "Too many requests right now", "请求太频繁"),
+    "dropped": ("[[sim:drop_after=5]]", "stream_interrupted", "interrupted", True,
+                True, "The reply was cut off on its way here", "回复在传输中断开了"),
+    "stalled": ("[[sim:stall_after=3,stall_s=3]]", "timeout", "interrupted", True,
+                True, "The AI service took too long", "AI 服务响应超时"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", FAILURES)
+async def test_upstream_failure_ends_the_reply_with_a_translated_error(
+    case, glm_settings, ws_connect, user, make_conversation
+):
+    directive, code, status, retryable, kept, en_text, zh_text = FAILURES[case]
+    glm_settings.ZHIPUAI_STREAM_IDLE_TIMEOUT = 0.5
+    glm_settings.GLMWEB_AUTO_TITLE = "off"
+    conversation = await make_conversation_async(make_conversation, user)
+    english = await ws_connect(user, conversation.pk, language="en-US,en;q=0.9")
+    chinese = await ws_connect(user, conversation.pk, language="zh-CN,zh;q=0.9")
+    await english.receive_json_from()
+    await chinese.receive_json_from()
+    text = f"Please fail ({case}) {directive}"
+    await english.send_json_to(
+        {"type": "message.send", "client_id": str(uuid.uuid4()), "text": text}
+    )
+    en_end, en_seen = await receive_until(english, "reply.end")
+    zh_end, _ = await receive_until(chinese, "reply.end")
+
+    message = en_end["message"]
+    assert message["status"] == status
+    assert message["error"]["code"] == code
+    assert message["error"]["retryable"] is retryable
+    assert message["error"]["message"].startswith(en_text)
+    assert zh_end["message"]["error"]["message"].startswith(zh_text)
+    streamed = "".join(f["content"] for f in en_seen if f["type"] == "reply.delta")
+    assert message["content"] == streamed
+    assert bool(message["content"]) is kept
+    if kept:
+        assert message["error"]["message"].endswith(
+            "The part of the reply that arrived has been kept."
+        )
+    saved = await Message.objects.aget(pk=message["id"])
+    assert (saved.status, saved.error_code, saved.content) == (
+        status,
+        code,
+        message["content"],
+    )
+    user_message = await Message.objects.aget(conversation=conversation, role="user")
+    assert user_message.content == text
+
+
+async def test_unreachable_service_is_connection_failed(
+    glm_settings, ws_connect, user, make_conversation
+):
+    glm_settings.ZHIPUAI_BASE_URL = f"http://127.0.0.1:{free_port()}/api/paas/v4/"
+    glm_settings.GLMWEB_AUTO_TITLE = "off"
+    conversation = await make_conversation_async(make_conversation, user)
+    ws = await ws_connect(user, conversation.pk, language="zh-CN")
+    await ws.receive_json_from()
+    await ws.send_json_to(
+        {"type": "message.send", "client_id": str(uuid.uuid4()), "text": "Anyone?"}
+    )
+    end, _ = await receive_until(ws, "reply.end")
+    assert end["message"]["status"] == "error"
+    assert end["message"]["error"]["code"] == "connection_failed"
+    assert end["message"]["error"]["retryable"] is True
+    assert end["message"]["error"]["message"].startswith("无法连接到 AI 服务")
+    assert await Message.objects.filter(content="Anyone?").aexists()
+
+
+async def test_retry_after_a_failure_regenerates_the_reply(
+    glm_settings, ws_connect, user, make_conversation
+):
+    glm_settings.GLMWEB_AUTO_TITLE = "off"
+    conversation = await make_conversation_async(make_conversation, user)
+    ws = await ws_connect(user, conversation.pk)
+    await ws.receive_json_from()
+    text = f"Flaky {uuid.uuid4()} [[sim:status=503,fail_times=1]]"
+    await ws.send_json_to(
+        {"type": "message.send", "client_id": str(uuid.uuid4()), "text": text}
+    )
+    failed, _ = await receive_until(ws, "reply.end")
+    assert failed["message"]["error"]["retryable"] is True
+    await ws.send_json_to({"type": "reply.regenerate", "client_id": str(uuid.uuid4())})
+    created, _ = await receive_until(ws, "message.created")
+    assert created["superseded"] == [failed["message"]["id"]]
+    end, _ = await receive_until(ws, "reply.end")
+    assert end["message"]["status"] == "complete"
+    assert end["message"]["error"] is None
+
+
+async def make_conversation_async(make_conversation, user):
+    from asgiref.sync import sync_to_async
+
+    return await sync_to_async(make_conversation)(user)

@@ -1,0 +1,158 @@
+"""chat.turns: idempotent, one reply at a time, supersede instead of delete."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from chat import turns
+from chat.models import Message, Summary
+
+
+@pytest.fixture
+def conversation(user, make_conversation):
+    return make_conversation(user)
+
+
+def finish(turn, content="done"):
+    return turns.finish_reply(
+        turn.assistant,
+        turns.ReplyOutcome(status=Message.Status.COMPLETE, content=content),
+    )
+
+
+def test_send_message_saves_the_user_message_and_a_streaming_reply(user, conversation):
+    client_id = uuid.uuid4()
+    turn = turns.send_message(str(conversation.pk), user.pk, client_id, "Hi")
+    assert turn.created
+    assert (turn.user.role, turn.user.content, turn.user.client_id) == (
+        "user",
+        "Hi",
+        client_id,
+    )
+    assert turn.assistant.status == Message.Status.STREAMING
+    assert turn.assistant.model == conversation.model
+    assert turn.reply_to_id == turn.user.pk
+
+
+def test_send_message_with_a_known_client_id_returns_the_same_turn(user, conversation):
+    client_id = uuid.uuid4()
+    first = turns.send_message(str(conversation.pk), user.pk, client_id, "Hi")
+    finish(first)
+    again = turns.send_message(str(conversation.pk), user.pk, client_id, "Hi")
+    assert not again.created
+    assert again.user.pk == first.user.pk
+    assert again.assistant.pk == first.assistant.pk
+    assert Message.objects.filter(conversation=conversation).count() == 2
+
+
+def test_send_message_while_a_reply_streams_is_busy(user, conversation):
+    first = turns.send_message(str(conversation.pk), user.pk, uuid.uuid4(), "One")
+    with pytest.raises(turns.TurnRefused) as refused:
+        turns.send_message(str(conversation.pk), user.pk, uuid.uuid4(), "Two")
+    assert refused.value.code == "busy"
+    assert refused.value.message_id == first.assistant.pk
+
+
+def test_send_message_saves_changed_options(user, conversation):
+    turn = turns.send_message(
+        str(conversation.pk),
+        user.pk,
+        uuid.uuid4(),
+        "Hi",
+        {"model": "glm-4.6", "temperature": 0.2, "thinking": True},
+    )
+    assert turn.settings_changed
+    conversation.refresh_from_db()
+    assert (conversation.model, conversation.temperature, conversation.thinking) == (
+        "glm-4.6",
+        0.2,
+        True,
+    )
+    assert turn.assistant.model == "glm-4.6"
+
+
+def test_send_message_to_another_users_conversation_is_not_found(
+    other_user, conversation
+):
+    with pytest.raises(turns.TurnRefused) as refused:
+        turns.send_message(str(conversation.pk), other_user.pk, uuid.uuid4(), "Hi")
+    assert refused.value.code == "not_found"
+    assert not Message.objects.exists()
+
+
+def test_regenerate_supersedes_the_last_reply_only(user, conversation):
+    turn = turns.send_message(str(conversation.pk), user.pk, uuid.uuid4(), "Hi")
+    finish(turn)
+    client_id = uuid.uuid4()
+    again = turns.regenerate_reply(str(conversation.pk), user.pk, client_id)
+    assert again.superseded == [turn.assistant.pk]
+    assert again.user is None and again.reply_to_id == turn.user.pk
+    assert again.assistant.client_id == client_id
+    turn.assistant.refresh_from_db()
+    assert turn.assistant.superseded and turn.assistant.content == "done"
+    # Idempotent too.
+    finish(again)
+    repeat = turns.regenerate_reply(str(conversation.pk), user.pk, client_id)
+    assert not repeat.created and repeat.assistant.pk == again.assistant.pk
+
+
+def test_regenerate_an_empty_conversation_is_not_found(user, conversation):
+    with pytest.raises(turns.TurnRefused) as refused:
+        turns.regenerate_reply(str(conversation.pk), user.pk, uuid.uuid4())
+    assert refused.value.code == "not_found"
+
+
+def test_edit_supersedes_from_the_message_on_and_drops_their_summaries(
+    user, conversation
+):
+    first = turns.send_message(str(conversation.pk), user.pk, uuid.uuid4(), "One")
+    finish(first)
+    second = turns.send_message(str(conversation.pk), user.pk, uuid.uuid4(), "Two")
+    finish(second)
+    kept = Summary.objects.create(
+        conversation=conversation, content="s1", covers_until=first.user
+    )
+    dropped = Summary.objects.create(
+        conversation=conversation, content="s2", covers_until=second.assistant
+    )
+    edit = turns.edit_message(
+        str(conversation.pk), user.pk, second.user.pk, uuid.uuid4(), "Two, edited"
+    )
+    assert sorted(edit.superseded) == [second.user.pk, second.assistant.pk]
+    visible = list(
+        Message.objects.filter(conversation=conversation, superseded=False)
+        .order_by("id")
+        .values_list("content", flat=True)
+    )
+    assert visible == ["One", "done", "Two, edited", ""]
+    assert Summary.objects.filter(pk=kept.pk).exists()
+    assert not Summary.objects.filter(pk=dropped.pk).exists()
+
+
+def test_edit_of_an_assistant_message_is_not_found(user, conversation):
+    turn = turns.send_message(str(conversation.pk), user.pk, uuid.uuid4(), "One")
+    finish(turn)
+    with pytest.raises(turns.TurnRefused) as refused:
+        turns.edit_message(
+            str(conversation.pk), user.pk, turn.assistant.pk, uuid.uuid4(), "x"
+        )
+    assert refused.value.code == "not_found"
+
+
+def test_finish_reply_only_finishes_a_streaming_reply(user, conversation):
+    turn = turns.send_message(str(conversation.pk), user.pk, uuid.uuid4(), "Hi")
+    assert finish(turn, "first") is not None
+    assert finish(turn, "second") is None
+    turn.assistant.refresh_from_db()
+    assert turn.assistant.content == "first"
+    assert turn.assistant.finished_at is not None
+
+
+def test_interrupt_orphan_keeps_the_checkpoint_text(user, conversation):
+    turn = turns.send_message(str(conversation.pk), user.pk, uuid.uuid4(), "Hi")
+    message = turns.interrupt_orphan(turn.assistant.pk, "partial", "", [])
+    assert message.status == Message.Status.INTERRUPTED
+    assert (message.content, message.error_code) == ("partial", "server_restarted")
+    assert turns.interrupt_orphan(turn.assistant.pk, "other", "", []) is None

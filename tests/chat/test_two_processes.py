@@ -1,0 +1,169 @@
+"""Two real Daphne processes sharing the database (and Redis): a socket on one
+streams and stops a reply started on the other; a killed process's reply is recovered
+by the next one."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import uuid
+
+import aiohttp
+import pytest
+from asgiref.sync import sync_to_async
+
+from chat.models import Message
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def open_socket(http, port, conversation_id, cookie):
+    origin = f"http://127.0.0.1:{port}"
+    ws = await http.ws_connect(
+        f"ws://127.0.0.1:{port}/ws/chat/{conversation_id}/",
+        headers={"Origin": origin, "Cookie": f"sessionid={cookie}"},
+    )
+    history = await receive(ws)
+    assert history["type"] == "conversation.history"
+    return ws, history
+
+
+async def receive(ws, wait=10.0):
+    message = await ws.receive(timeout=wait)
+    assert message.type == aiohttp.WSMsgType.TEXT, message
+    return message.json()
+
+
+async def receive_until(ws, frame_type, wait=10.0):
+    seen = []
+    while True:
+        frame = await receive(ws, wait)
+        seen.append(frame)
+        if frame["type"] == frame_type:
+            return frame, seen
+
+
+def rebuild(frames, snapshot=None):
+    """Return the reply text a client holding `snapshot` and `frames` shows."""
+    seq = snapshot["seq"] if snapshot else 0
+    text = snapshot["content"] if snapshot else ""
+    for frame in frames:
+        if frame["type"] == "reply.snapshot" and frame["seq"] >= seq:
+            seq, text = frame["seq"], frame["content"]
+        elif frame["type"] == "reply.delta" and frame["seq"] > seq:
+            assert frame["seq"] == seq + 1, "a frame went missing"
+            seq, text = frame["seq"], text + frame["content"]
+    return text
+
+
+@pytest.mark.services
+async def test_socket_on_process_b_streams_and_stops_a_reply_started_on_a(
+    redis_url, settings, daphne_processes, user, make_conversation, session_cookie
+):
+    shared = {"REDIS_URL": settings.REDIS_URL or redis_url}
+    a = daphne_processes(**shared)
+    b = daphne_processes(**shared)
+    conversation = await sync_to_async(make_conversation)(user)
+    async with aiohttp.ClientSession() as http:
+        ws_a, _ = await open_socket(http, a.port, conversation.pk, session_cookie)
+        early_b, _ = await open_socket(http, b.port, conversation.pk, session_cookie)
+        await ws_a.send_json(
+            {
+                "type": "message.send",
+                "client_id": str(uuid.uuid4()),
+                "text": "Across processes [[sim:tokens=300,rate=50]]",
+            }
+        )
+        created, _ = await receive_until(ws_a, "message.created")
+        reply_id = created["assistant"]["id"]
+        # B's socket, open before the send, hears of the reply and its frames.
+        created_b, early_frames = await receive_until(early_b, "message.created")
+        assert created_b["assistant"]["id"] == reply_id
+        first_b, seen = await receive_until(early_b, "reply.delta")
+        early_frames += seen
+        assert first_b["message_id"] == reply_id
+
+        await asyncio.sleep(0.5)
+        late_b, history = await open_socket(
+            http, b.port, conversation.pk, session_cookie
+        )
+        assert [m["status"] for m in history["messages"]] == ["complete", "streaming"]
+        snapshot, late_frames = await receive_until(late_b, "reply.snapshot")
+        assert snapshot["message_id"] == reply_id
+        more, seen = await receive_until(late_b, "reply.delta")
+        late_frames += seen
+        assert more["message_id"] == reply_id
+
+        await late_b.send_json({"type": "reply.stop", "message_id": reply_id})
+        end_late, seen = await receive_until(late_b, "reply.end")
+        late_frames += seen
+        end_early, seen = await receive_until(early_b, "reply.end")
+        early_frames += seen
+        end_a, a_frames = await receive_until(ws_a, "reply.end")
+        for end in (end_late, end_early, end_a):
+            assert end["message"]["id"] == reply_id
+            assert end["message"]["status"] == "stopped"
+        final = end_a["message"]["content"]
+        assert 0 < end_a["message"]["content"].count("GLM") < 300
+        assert rebuild(a_frames) == final
+        assert rebuild(early_frames) == final
+        assert rebuild(late_frames) == final
+        # The late socket got an exact snapshot from A, not only the checkpoint.
+        snapshots = [f for f in late_frames if f["type"] == "reply.snapshot"]
+        assert max(f["seq"] for f in snapshots) > 0
+        saved = await Message.objects.aget(pk=reply_id)
+        assert (saved.status, saved.content) == ("stopped", final)
+        for ws in (ws_a, early_b, late_b):
+            await ws.close()
+
+
+async def test_reply_of_a_killed_process_is_recovered_with_its_checkpoint(
+    settings, daphne_processes, user, make_conversation, session_cookie
+):
+    fast = {
+        "GLMWEB_REPLY_CHECKPOINT_SECONDS": "0.2",
+        "GLMWEB_REPLY_STALE_SECONDS": "1",
+    }
+    doomed = daphne_processes(**fast)
+    conversation = await sync_to_async(make_conversation)(user)
+    async with aiohttp.ClientSession() as http:
+        ws, _ = await open_socket(http, doomed.port, conversation.pk, session_cookie)
+        await ws.send_json(
+            {
+                "type": "message.send",
+                "client_id": str(uuid.uuid4()),
+                "text": "Crash me [[sim:tokens=300,rate=50]]",
+            }
+        )
+        created, _ = await receive_until(ws, "message.created")
+        reply_id = created["assistant"]["id"]
+        frames = []
+        while len(frames) < 10:
+            frame = await receive(ws)
+            if frame["type"] == "reply.delta":
+                frames.append(frame)
+        await asyncio.sleep(0.5)  # a checkpoint or two
+        os.kill(doomed.process.pid, signal.SIGKILL)
+        doomed.process.wait()
+        await ws.close()
+
+        saved = await Message.objects.aget(pk=reply_id)
+        assert saved.status == "streaming"  # nothing could mark it: it was killed
+
+        await asyncio.sleep(1.2)  # its heartbeat goes stale (Redis: the key expires)
+        restarted = daphne_processes(**fast)
+        ws2, history = await open_socket(
+            http, restarted.port, conversation.pk, session_cookie
+        )
+        reply = history["messages"][-1]
+        if reply["status"] == "streaming":
+            end, _ = await receive_until(ws2, "reply.end")
+            reply = end["message"]
+        assert reply["id"] == reply_id
+        assert reply["status"] == "interrupted"
+        assert reply["error"]["code"] == "server_restarted"
+        streamed = "".join(f["content"] for f in frames)
+        assert reply["content"].startswith(streamed[:20])
+        assert len(reply["content"]) >= len(streamed) // 2
+        await ws2.close()
