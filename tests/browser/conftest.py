@@ -65,7 +65,9 @@ def _pump(stream, lines: queue.Queue, output: list[str]) -> None:
     lines.put(None)
 
 
-@pytest.fixture(scope="session")
+# Package scope: the app and the browser stop once the browser tests are done, so
+# Playwright's event loop is gone before the async tests elsewhere run.
+@pytest.fixture(scope="package")
 def live_app(tmp_path_factory) -> Iterator[LiveApp]:
     """Run the whole app as `make run` does, on free ports, with its own database."""
     var_dir = tmp_path_factory.mktemp("live-app")
@@ -122,7 +124,7 @@ def live_app(tmp_path_factory) -> Iterator[LiveApp]:
             os.killpg(process.pid, signal.SIGKILL)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chromium():
     """Launch Debian's Chromium once per session through Playwright."""
     if not os.path.exists(CHROMIUM):
