@@ -10,13 +10,35 @@ import subprocess
 import sys
 import time
 import urllib.request
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 import pytest
+from django.db.backends.signals import connection_created
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# Every database connection any thread opened (the reply engine's pool threads too), so
+# they can all be closed before pytest-django drops the test database: PostgreSQL
+# refuses to drop a database that still has sessions.
+_connections = weakref.WeakSet()
+
+
+def _remember_connection(sender, connection, **kwargs) -> None:
+    _connections.add(connection)
+
+
+connection_created.connect(_remember_connection)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    yield
+    for connection in list(_connections):
+        connection.inc_thread_sharing()
+        connection.close()
 
 
 def free_port() -> int:
