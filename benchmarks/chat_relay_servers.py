@@ -201,6 +201,8 @@ def start_profiles(
                 "py-spy",
                 "record",
                 "--nonblocking",
+                "--format",
+                os.environ.get("BENCH_PYSPY_FORMAT", "flamegraph"),
                 "--pid",
                 str(s.process.pid),
                 "--output",

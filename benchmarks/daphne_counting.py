@@ -14,6 +14,9 @@ A statement is one `cursor.execute()` or `executemany()` call (an `executemany` 
 rows counts once), including the `BEGIN` Django issues for SQLite's IMMEDIATE
 transactions; commits and rollbacks go through the driver's own methods and are not
 counted. The totals are written again when the process exits normally.
+
+`BENCH_DAPHNE_LOOP=asyncio` runs stock Daphne on the standard asyncio loop instead of
+`glmweb.serve` (uvloop), for comparing the two.
 """
 
 from __future__ import annotations
@@ -77,10 +80,16 @@ def main() -> None:
     signal.signal(signal.SIGUSR1, _write_totals)
     atexit.register(_write_totals)
 
-    from daphne.cli import CommandLineInterface
+    if os.environ.get("BENCH_DAPHNE_LOOP", "uvloop") == "uvloop":
+        # What runapp runs: Daphne on uvloop (glmweb/serve.py).
+        from glmweb import serve
 
-    sys.argv[0] = "daphne"
-    CommandLineInterface.entrypoint()
+        serve.main()
+    else:
+        from daphne.cli import CommandLineInterface
+
+        sys.argv[0] = "daphne"
+        CommandLineInterface.entrypoint()
 
 
 if __name__ == "__main__":

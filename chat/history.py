@@ -23,10 +23,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 
-from chat import catalog, summaries, tokens
+from chat import catalog, dbpool, summaries, tokens
 from chat.models import Conversation, Message, Summary
 
 SUMMARY_HEADER = (
@@ -179,7 +178,7 @@ async def aprepare_context(
     Conversation.DoesNotExist / Message.DoesNotExist when the conversation or a
     visible message `until_message_id` in it does not exist.
     """
-    loaded = await sync_to_async(_load)(conversation_id, until_message_id)
+    loaded = await dbpool.in_pool(_load)(conversation_id, until_message_id)
     conversation, previous, rounds = loaded.conversation, loaded.previous, loaded.rounds
     budget = input_budget(conversation)
     previous_text = previous.content if previous else None

@@ -13,10 +13,9 @@ import logging
 import re
 from uuid import UUID
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 
-from chat import catalog
+from chat import catalog, dbpool
 from chat.models import Conversation, Message
 from glmweb import zhipu
 
@@ -102,7 +101,7 @@ async def amaybe_title(conversation_id: UUID | str) -> Conversation | None:
     )
     if not await untitled.aexists():
         return None
-    exchange = await sync_to_async(_first_exchange)(conversation_id)
+    exchange = await dbpool.in_pool(_first_exchange)(conversation_id)
     if exchange is None:
         return None
     question, answer = exchange

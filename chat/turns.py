@@ -22,12 +22,12 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from channels.db import DatabaseSyncToAsync
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from chat import dbpool
 from chat.models import Conversation, Message, Summary
 
 # The Conversation fields a message.send may change (docs/websocket.md, `options`).
@@ -357,21 +357,11 @@ def streaming_messages() -> list[tuple[int, str, Any]]:
     ]
 
 
-def _in_pool(func: Any) -> Any:
-    """Return an async twin run in a thread of the loop's pool, each thread with its
-    own connection, instead of Django's one shared ORM thread. Each service is one
-    transaction on one connection, so nothing needs the shared thread; and a burst
-    of sends (many users pressing send together) no longer queues behind every
-    other ORM call of the process — on PostgreSQL they run side by side (SQLite
-    still takes its writers one at a time, on its busy timeout)."""
-    return DatabaseSyncToAsync(func, thread_sensitive=False)
-
-
-asend_message = _in_pool(send_message)
-aregenerate_reply = _in_pool(regenerate_reply)
-aedit_message = _in_pool(edit_message)
-afinish_reply = _in_pool(finish_reply)
-ainterrupt_orphan = _in_pool(interrupt_orphan)
-aload_history = _in_pool(load_history)
-aget_message = _in_pool(get_message)
-astreaming_messages = _in_pool(streaming_messages)
+asend_message = dbpool.in_writer(send_message)
+aregenerate_reply = dbpool.in_writer(regenerate_reply)
+aedit_message = dbpool.in_writer(edit_message)
+afinish_reply = dbpool.in_writer(finish_reply)
+ainterrupt_orphan = dbpool.in_writer(interrupt_orphan)
+aload_history = dbpool.in_pool(load_history)
+aget_message = dbpool.in_pool(get_message)
+astreaming_messages = dbpool.in_pool(streaming_messages)

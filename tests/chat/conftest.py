@@ -203,7 +203,7 @@ def daphne_processes(simulator, settings):
             **extra_env,
         }
         process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+            [sys.executable, "-m", "glmweb.serve", "-b", "127.0.0.1", "-p", str(port),
              "glmweb.asgi:application"],
             cwd=BASE_DIR,
             env=env,

@@ -120,7 +120,7 @@ class Command(BaseCommand):
                 [
                     python,
                     "-m",
-                    "daphne",
+                    "glmweb.serve",  # Daphne on uvloop
                     "-b",
                     host,
                     "-p",
