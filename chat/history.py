@@ -96,18 +96,29 @@ def _rounds(messages: list[Message]) -> list[list[Message]]:
     return rounds
 
 
-def _load(conversation_id: UUID | str, until_message_id: int) -> _Loaded:
-    conversation = Conversation.objects.get(pk=conversation_id)
-    until = Message.objects.get(
-        pk=until_message_id, conversation=conversation, superseded=False
+def _load(
+    conversation_id: UUID | str,
+    until_message_id: int,
+    conversation: Conversation | None = None,
+) -> _Loaded:
+    # Two or three queries: the reply engine passes the conversation it has just
+    # locked and saved, and `until` comes back among the rows (a burst of sends
+    # showed each query here in the time to first token).
+    if conversation is None:
+        conversation = Conversation.objects.get(pk=conversation_id)
+    previous = summaries.latest_summary(
+        conversation.pk, before_message_id=until_message_id
     )
-    previous = summaries.latest_summary(conversation.pk, before_message_id=until.pk)
     rows = Message.objects.filter(
-        conversation=conversation, superseded=False, id__lte=until.pk
+        conversation=conversation, superseded=False, id__lte=until_message_id
     )
     if previous is not None:
         rows = rows.filter(id__gt=previous.covers_until_id)
-    messages = [m for m in rows.order_by("created_at", "id") if _sendable(m)]
+    loaded = list(rows.order_by("created_at", "id"))
+    until = next((m for m in reversed(loaded) if m.pk == until_message_id), None)
+    if until is None:
+        raise Message.DoesNotExist(f"no visible message {until_message_id} here")
+    messages = [m for m in loaded if _sendable(m)]
     if not messages or messages[-1].pk != until.pk:
         messages = [m for m in messages if m.pk != until.pk] + [until]
     return _Loaded(conversation, previous, _rounds(messages))
@@ -169,16 +180,22 @@ def _result(
 
 
 async def aprepare_context(
-    conversation_id: UUID | str, *, until_message_id: int
+    conversation_id: UUID | str,
+    *,
+    until_message_id: int,
+    conversation: Conversation | None = None,
 ) -> PreparedContext:
     """Return the messages to send for a reply to user message `until_message_id`.
 
     Summarises older turns first when that is due (see the module docstring),
     saving a Summary (returned as `.summary`, for a `summary.created` frame). Raises
     Conversation.DoesNotExist / Message.DoesNotExist when the conversation or a
-    visible message `until_message_id` in it does not exist.
+    visible message `until_message_id` in it does not exist. `conversation`, when
+    given, is used as loaded (the caller has just read it) instead of read again.
     """
-    loaded = await dbpool.in_pool(_load)(conversation_id, until_message_id)
+    loaded = await dbpool.in_pool(_load)(
+        conversation_id, until_message_id, conversation
+    )
     conversation, previous, rounds = loaded.conversation, loaded.previous, loaded.rounds
     budget = input_budget(conversation)
     previous_text = previous.content if previous else None

@@ -470,6 +470,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "media_jobs.tasks.sweep_video_jobs",
         "schedule": VIDEO_SWEEP_SECONDS,
     },
+    # Deleted conversations stay restorable (undo) until this purge, once an hour.
+    "purge-deleted-conversations": {
+        "task": "chat.tasks.purge_deleted_conversations",
+        "schedule": 3600.0,
+    },
 }
 
 # --- Hardening (production)

@@ -71,7 +71,9 @@ async def arun(hub: Hub, live: LiveReply, turn: turns.Turn) -> None:
         from chat import history  # the other chat module; imported late (no cycle)
 
         prepared = await history.aprepare_context(
-            live.conversation_id, until_message_id=_until(turn)
+            live.conversation_id,
+            until_message_id=_until(turn),
+            conversation=conversation,
         )
         if prepared.summary is not None:
             await hub.deliver(

@@ -54,3 +54,27 @@ def test_purge_removes_only_long_deleted(user, make_conversation):
         recent.pk,
         live.pk,
     }
+
+
+@pytest.mark.django_db
+def test_purge_task_deletes_only_conversations_deleted_past_the_retention(
+    user, settings
+):
+    from chat import tasks
+
+    settings.GLMWEB_DELETED_RETENTION_DAYS = 30
+    old = Conversation.objects.create(owner=user, model="glm-4-flash")
+    recent = Conversation.objects.create(owner=user, model="glm-4-flash")
+    kept = Conversation.objects.create(owner=user, model="glm-4-flash")
+    Conversation.objects.filter(pk=old.pk).update(
+        deleted_at=timezone.now() - timedelta(days=31)
+    )
+    Conversation.objects.filter(pk=recent.pk).update(
+        deleted_at=timezone.now() - timedelta(days=29)
+    )
+    # The task's body, as the worker runs it (beat sends it once an hour).
+    assert tasks.purge_deleted_conversations.run() == 1
+    assert set(Conversation.objects.values_list("pk", flat=True)) == {
+        recent.pk,
+        kept.pk,
+    }
