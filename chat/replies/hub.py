@@ -145,6 +145,15 @@ class Hub:
         if self.reply_tasks:
             await asyncio.wait(set(self.reply_tasks), timeout=grace)
 
+    async def shutdown(self, grace: float) -> None:
+        """Save every running reply as interrupted, with all the text it has, because
+        this process is exiting; wait up to `grace` seconds for the saves."""
+        for live in list(self.replies.values()):
+            live.shutting_down = True
+            self.request_stop(live)
+        if self.reply_tasks:
+            await asyncio.wait(set(self.reply_tasks), timeout=grace)
+
     def register(self, conversation_id: str, message_id: int) -> LiveReply:
         live = LiveReply(conversation_id, message_id)
         self.replies[conversation_id] = live
@@ -313,6 +322,12 @@ async def aclose_hub() -> None:
     hub, _hub = _hub, None
     if hub is not None and hub.loop is asyncio.get_running_loop():
         await hub.close()
+
+
+async def ashutdown_hub(grace: float = 5.0) -> None:
+    """Save this process's running replies before it exits (see Hub.shutdown)."""
+    if _hub is not None and _hub.loop is asyncio.get_running_loop():
+        await _hub.shutdown(grace)
 
 
 def current_hub() -> Hub | None:

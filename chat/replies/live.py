@@ -27,6 +27,7 @@ class LiveReply:
         "dirty",
         "remote",
         "stop_requested",
+        "shutting_down",
         "finishing",
         "task",
     )
@@ -45,6 +46,9 @@ class LiveReply:
         # Another process has a socket on this conversation: publish frames to Redis.
         self.remote = False
         self.stop_requested = False
+        # Stopped because the process is exiting, not by the user: saved as
+        # interrupted (server_restarted) with all its text.
+        self.shutting_down = False
         self.finishing = False
         self.task: asyncio.Task[None] | None = None
 

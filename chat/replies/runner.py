@@ -121,11 +121,14 @@ async def arun(hub: Hub, live: LiveReply, turn: turns.Turn) -> None:
                     error_code = "content_blocked"
     except asyncio.CancelledError:
         if not live.stop_requested:
-            raise  # the process is shutting down: recovery will mark it interrupted
+            raise  # cancelled from outside the hub: recovery will mark it interrupted
         task = asyncio.current_task()
         if task is not None:
             task.uncancel()
-        status = Message.Status.STOPPED
+        if live.shutting_down:
+            error_code = "server_restarted"  # saved as interrupted, all text kept
+        else:
+            status = Message.Status.STOPPED
     except zhipu.GLMError as exc:
         error = exc
         error_code = exc.kind

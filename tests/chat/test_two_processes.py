@@ -169,3 +169,42 @@ async def test_reply_of_a_killed_process_is_recovered_with_its_checkpoint(
         assert reply["content"].startswith(streamed[:20])
         assert len(reply["content"]) >= len(streamed) // 2
         await ws2.close()
+
+
+async def test_a_server_told_to_stop_saves_its_running_reply_with_all_its_text(
+    daphne_processes, user, make_conversation, session_cookie
+):
+    # No checkpoint would fall in this reply's life: what is saved can only come from
+    # the shutdown itself.
+    server = daphne_processes(GLMWEB_REPLY_CHECKPOINT_SECONDS="600")
+    conversation = await sync_to_async(make_conversation)(user)
+    async with aiohttp.ClientSession() as http:
+        ws, _ = await open_socket(http, server.port, conversation.pk, session_cookie)
+        await ws.send_json(
+            {
+                "type": "message.send",
+                "client_id": str(uuid.uuid4()),
+                "text": "Stop the server [[sim:tokens=300,rate=50]]",
+            }
+        )
+        created, _ = await receive_until(ws, "message.created")
+        reply_id = created["assistant"]["id"]
+        frames = []
+        while len(frames) < 10:
+            frame = await receive(ws)
+            if frame["type"] == "reply.delta":
+                frames.append(frame)
+        server.process.send_signal(signal.SIGTERM)
+        while True:  # what the socket gets before the server closes it
+            message = await ws.receive(timeout=15)
+            if message.type != aiohttp.WSMsgType.TEXT:
+                break
+            frames.append(message.json())
+        assert server.process.wait(timeout=15) == 0
+
+    saved = await Message.objects.aget(pk=reply_id)
+    assert saved.status == "interrupted"
+    assert saved.error_code == "server_restarted"
+    streamed = rebuild(frames)
+    assert len(streamed) > 0 and saved.content.startswith(streamed)
+    assert 0 < saved.content.count("GLM") < 300  # cut short, not finished
