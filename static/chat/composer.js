@@ -35,6 +35,9 @@ export class Composer {
     this.onSend = onSend;
     this.maxChars = maxChars || 0;
     this.key = "new";
+    // Text typed before this module ran (a fast typist on a slow load) is newer than
+    // any saved draft: the first use() keeps it instead of overwriting it.
+    this.typedEarly = this.input ? this.input.value : "";
     this.busy = false;
     this.composing = false;
     this.input.addEventListener("compositionstart", () => {
@@ -69,7 +72,10 @@ export class Composer {
   /** Switch to another conversation's draft ("new" for the empty chat). */
   use(key) {
     this.key = key || "new";
-    this.input.value = storageGet(this.draftKey()) || "";
+    const early = this.typedEarly;
+    this.typedEarly = "";
+    this.input.value = early || storageGet(this.draftKey()) || "";
+    if (early) this.saveDraft();
     this.hideNotice();
     this.resize();
     this.updateCount();

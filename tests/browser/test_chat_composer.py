@@ -217,3 +217,29 @@ def test_web_search_sources_are_listed_as_safe_links(page):
         assert link.get_attribute("href").startswith(("http://", "https://"))
         assert link.get_attribute("rel") == "noopener noreferrer"
         assert link.get_attribute("target") == "_blank"
+
+
+def test_text_typed_before_the_page_script_runs_is_kept(page):
+    new_chat(page)
+    # Hold the page's script back, as a slow connection would, and type meanwhile.
+    release = {"go": False}
+
+    def slow_script(route):
+        while not release["go"]:
+            page.wait_for_timeout(50)
+        route.continue_()
+
+    page.route("**/static/chat/chat.js", slow_script)
+    page.goto("/", wait_until="commit")
+    box = page.locator("#composer-input")
+    box.fill("typed while the page was loading")
+    release["go"] = True
+    # Once the script runs, the early text is the draft (before the fix, the script
+    # put the empty saved draft over it).
+    page.wait_for_function(
+        "() => localStorage.getItem('glmweb:draft:new') === "
+        "'typed while the page was loading'"
+    )
+    assert box.input_value() == "typed while the page was loading"
+    page.reload()
+    expect(box).to_have_value("typed while the page was loading")  # kept as a draft
