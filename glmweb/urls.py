@@ -12,6 +12,8 @@ urlpatterns = [
     path("accounts/", include("glmweb.accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", views.healthz, name="healthz"),
+    # Browsers ask for /favicon.ico whatever the page says.
+    path("favicon.ico", views.favicon),
     path("videos/", include("media_jobs.urls")),
     path("", include("chat.urls")),
 ]

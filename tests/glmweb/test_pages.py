@@ -54,3 +54,9 @@ def test_pages_forbid_inline_script_and_style_by_content_security_policy(client)
     assert directives["style-src"] == "'self'"
     assert directives["object-src"] == "'none'"
     assert directives["frame-ancestors"] == "'none'"
+
+
+def test_favicon_is_served_where_browsers_look_for_it(client):
+    response = client.get("/favicon.ico", follow=True)
+    assert response.status_code == 200
+    assert b"<svg" in b"".join(response.streaming_content)
