@@ -47,6 +47,30 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def start_runapp(var_dir: Path, web_port: int, sim_port: int) -> subprocess.Popen:
+    """Start `manage.py runapp` as `make run` does: no API key (so the simulator), the
+    embedded services in `var_dir`, the given ports; output piped as text lines."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"ZHIPUAI_API_KEY", "ZHIPUAI_BASE_URL", "DATABASE_URL", "REDIS_URL"}
+    }
+    env.update(
+        GLMWEB_VAR_DIR=str(var_dir),
+        GLMWEB_SIMULATOR_PORT=str(sim_port),
+        PYTHONUNBUFFERED="1",
+    )
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "runapp", "--port", str(web_port)],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+
+
 def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

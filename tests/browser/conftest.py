@@ -12,7 +12,6 @@ import os
 import queue
 import signal
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import free_port, start_runapp
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("GLMWEB_CHROMIUM", "/usr/bin/chromium")
@@ -72,25 +71,7 @@ def live_app(tmp_path_factory) -> Iterator[LiveApp]:
     """Run the whole app as `make run` does, on free ports, with its own database."""
     var_dir = tmp_path_factory.mktemp("live-app")
     web_port, sim_port = free_port(), free_port()
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"ZHIPUAI_API_KEY", "ZHIPUAI_BASE_URL", "DATABASE_URL", "REDIS_URL"}
-    }
-    env.update(
-        GLMWEB_VAR_DIR=str(var_dir),
-        GLMWEB_SIMULATOR_PORT=str(sim_port),
-        PYTHONUNBUFFERED="1",
-    )
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "runapp", "--port", str(web_port)],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
+    process = start_runapp(var_dir, web_port, sim_port)
     lines: queue.Queue = queue.Queue()
     output: list[str] = []
     threading.Thread(

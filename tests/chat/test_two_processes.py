@@ -44,6 +44,25 @@ async def receive_until(ws, frame_type, wait=10.0):
             return frame, seen
 
 
+async def start_slow_reply(ws, text, deltas=10):
+    """Send `text` as a 300-token reply at 50 tokens/s; return its message id and its
+    first `deltas` reply.delta frames."""
+    await ws.send_json(
+        {
+            "type": "message.send",
+            "client_id": str(uuid.uuid4()),
+            "text": f"{text} [[sim:tokens=300,rate=50]]",
+        }
+    )
+    created, _ = await receive_until(ws, "message.created")
+    frames = []
+    while len(frames) < deltas:
+        frame = await receive(ws)
+        if frame["type"] == "reply.delta":
+            frames.append(frame)
+    return created["assistant"]["id"], frames
+
+
 def rebuild(frames, snapshot=None):
     """Return the reply text a client holding `snapshot` and `frames` shows."""
     seq = snapshot["seq"] if snapshot else 0
@@ -131,20 +150,7 @@ async def test_reply_of_a_killed_process_is_recovered_with_its_checkpoint(
     conversation = await sync_to_async(make_conversation)(user)
     async with aiohttp.ClientSession() as http:
         ws, _ = await open_socket(http, doomed.port, conversation.pk, session_cookie)
-        await ws.send_json(
-            {
-                "type": "message.send",
-                "client_id": str(uuid.uuid4()),
-                "text": "Crash me [[sim:tokens=300,rate=50]]",
-            }
-        )
-        created, _ = await receive_until(ws, "message.created")
-        reply_id = created["assistant"]["id"]
-        frames = []
-        while len(frames) < 10:
-            frame = await receive(ws)
-            if frame["type"] == "reply.delta":
-                frames.append(frame)
+        reply_id, frames = await start_slow_reply(ws, "Crash me")
         await asyncio.sleep(0.5)  # a checkpoint or two
         os.kill(doomed.process.pid, signal.SIGKILL)
         doomed.process.wait()
@@ -180,20 +186,7 @@ async def test_a_server_told_to_stop_saves_its_running_reply_with_all_its_text(
     conversation = await sync_to_async(make_conversation)(user)
     async with aiohttp.ClientSession() as http:
         ws, _ = await open_socket(http, server.port, conversation.pk, session_cookie)
-        await ws.send_json(
-            {
-                "type": "message.send",
-                "client_id": str(uuid.uuid4()),
-                "text": "Stop the server [[sim:tokens=300,rate=50]]",
-            }
-        )
-        created, _ = await receive_until(ws, "message.created")
-        reply_id = created["assistant"]["id"]
-        frames = []
-        while len(frames) < 10:
-            frame = await receive(ws)
-            if frame["type"] == "reply.delta":
-                frames.append(frame)
+        reply_id, frames = await start_slow_reply(ws, "Stop the server")
         server.process.send_signal(signal.SIGTERM)
         while True:  # what the socket gets before the server closes it
             message = await ws.receive(timeout=15)

@@ -7,13 +7,12 @@ import os
 import queue
 import signal
 import subprocess
-import sys
 import threading
 import time
 import urllib.request
 from pathlib import Path
 
-from tests.conftest import free_port
+from tests.conftest import free_port, start_runapp
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -59,25 +58,7 @@ def port_closed(port: int) -> bool:
 
 def test_runapp_serves_the_app_with_worker_and_simulator_and_stops_them(tmp_path):
     web_port, sim_port = free_port(), free_port()
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"ZHIPUAI_API_KEY", "ZHIPUAI_BASE_URL", "DATABASE_URL", "REDIS_URL"}
-    }
-    env.update(
-        GLMWEB_VAR_DIR=str(tmp_path),
-        GLMWEB_SIMULATOR_PORT=str(sim_port),
-        PYTHONUNBUFFERED="1",
-    )
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "runapp", "--port", str(web_port)],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
+    process = start_runapp(tmp_path, web_port, sim_port)
     lines: queue.Queue = queue.Queue()
     threading.Thread(
         target=read_lines, args=(process.stdout, lines), daemon=True
