@@ -27,10 +27,10 @@ from typing import Any
 
 import aiohttp
 import orjson
+from measure import percentile, stamped_tokens
 
 MODEL = "glm-4-flash"
 FLOOR_AUTH = "Bearer floor.bench"
-STAMP_PREFIX = b'data: {"sim_sent_at":'
 
 
 def message_text(index: int, tokens: int, rate: int, *, stamp: bool = True) -> str:
@@ -43,13 +43,6 @@ def message_text(index: int, tokens: int, rate: int, *, stamp: bool = True) -> s
 def client_index(text: str) -> int | None:
     head, sep, tail = text.rpartition("relay benchmark ")
     return int(tail) if sep and tail.isdigit() else None
-
-
-def percentile(values: list[float], pct: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(pct / 100 * len(ordered)))]
 
 
 def chat_body(text: str) -> dict[str, Any]:
@@ -101,21 +94,13 @@ class FloorStream:
 async def read_floor(
     session: aiohttp.ClientSession, api_url: str, stream: FloorStream, text: str
 ) -> None:
-    buffer = b""
     stream.started = time.time()
     try:
         async with session.post(
             api_url, json=chat_body(text), headers={"Authorization": FLOOR_AUTH}
         ) as r:
-            async for chunk in r.content.iter_any():
-                now = time.time()
-                buffer += chunk
-                *events, buffer = buffer.split(b"\n\n")
-                for event in events:
-                    if not event.startswith(STAMP_PREFIX) or b'"content":""' in event:
-                        continue  # [DONE], or the final chunk with no token
-                    sent = float(event[len(STAMP_PREFIX) : event.index(b",", 20)])
-                    stream.arrivals.append((now, sent))
+            async for arrival in stamped_tokens(r):
+                stream.arrivals.append(arrival)
     except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
         stream.error = f"{type(exc).__name__}: {exc}"
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from measure import process_cpu_seconds
 from simulator_process import BASE_DIR, free_port, pinned
 
 SERVER_CORE = 0
@@ -46,11 +47,6 @@ def mode_env(mode: str, args: argparse.Namespace, sim_port: int, workdir: Path) 
     if mode != "embedded":
         env.update(REDIS_URL=args.redis_url, DATABASE_URL=args.database_url)
     return env
-
-
-def process_cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def peak_rss_mb(pid: int) -> float:

@@ -22,22 +22,9 @@ import shutil
 import statistics
 import subprocess
 import time
-from pathlib import Path
 
+from measure import percentile, process_cpu_seconds, stamped_tokens
 from simulator_process import running_simulator
-
-STAMP_PREFIX = b'data: {"sim_sent_at":'
-
-
-def process_cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = int(fields[11]) + int(fields[12])  # utime + stime
-    return ticks / 100.0  # USER_HZ is 100 on Linux
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(pct / 100 * len(ordered)))]
 
 
 async def one_client(session, url: str, tokens: int, rate: int, delay: float) -> dict:
@@ -53,22 +40,14 @@ async def one_client(session, url: str, tokens: int, rate: int, delay: float) ->
     started = time.time()
     latencies: list[float] = []
     first = last = None
-    buffer = b""
     async with session.post(
         url, json=body, headers={"Authorization": "Bearer bench.key"}
     ) as r:
-        async for chunk in r.content.iter_any():
-            now = time.time()
-            buffer += chunk
-            *events, buffer = buffer.split(b"\n\n")
-            for event in events:
-                if not event.startswith(STAMP_PREFIX) or b'"content":""' in event:
-                    continue  # [DONE], or the final chunk with no token
-                sent_at = float(event[len(STAMP_PREFIX) : event.index(b",", 20)])
-                latencies.append(now - sent_at)
-                if first is None:
-                    first = now
-                last = now
+        async for now, sent_at in stamped_tokens(r):
+            latencies.append(now - sent_at)
+            if first is None:
+                first = now
+            last = now
     # Tokens per second as this client saw them arrive (the offered rate is `rate`).
     pace = (len(latencies) - 1) / (last - first) if last and last > first else None
     return {

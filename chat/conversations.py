@@ -25,11 +25,9 @@ SIDEBAR_LIMIT = 500
 # Characters of context on each side of a search match in a snippet.
 SNIPPET_RADIUS = 40
 
-# Fields a user may change (PATCH); the form validates their values.
-EDITABLE_FIELDS = (
-    "title",
-    "pinned",
-    "archived",
+# The settings a conversation's replies use; a message.send may change them too
+# (docs/websocket.md, `options`).
+REPLY_SETTING_FIELDS = (
     "model",
     "system_prompt",
     "temperature",
@@ -38,6 +36,8 @@ EDITABLE_FIELDS = (
     "web_search",
     "thinking",
 )
+# Fields a user may change (PATCH); the form validates their values.
+EDITABLE_FIELDS = ("title", "pinned", "archived", *REPLY_SETTING_FIELDS)
 
 
 @dataclass(frozen=True)

@@ -27,19 +27,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from chat import dbpool
+from chat import conversations, dbpool
 from chat.models import Conversation, Message, Summary
-
-# The Conversation fields a message.send may change (docs/websocket.md, `options`).
-OPTION_FIELDS = (
-    "model",
-    "system_prompt",
-    "temperature",
-    "top_p",
-    "max_tokens",
-    "web_search",
-    "thinking",
-)
 
 
 class TurnRefused(Exception):
@@ -139,6 +128,20 @@ def _new_reply(conversation: Conversation, client_id: uuid.UUID | None) -> Messa
     )
 
 
+def _new_exchange(
+    conversation: Conversation, client_id: uuid.UUID, text: str
+) -> tuple[Message, Message]:
+    """Save the user's message and the placeholder of the reply it asks for."""
+    user = Message.objects.create(
+        conversation=conversation,
+        role=Message.Role.USER,
+        client_id=client_id,
+        content=text,
+        status=Message.Status.COMPLETE,
+    )
+    return user, _new_reply(conversation, None)
+
+
 def _idempotent(build: Any, conversation_id: str, owner_id: int, client_id: uuid.UUID):
     """Run build() in a transaction; a concurrent insert of the same client_id (the
     unique constraint fired) returns the turn the other request saved."""
@@ -174,20 +177,14 @@ def send_message(
         changed = [
             name
             for name, value in (options or {}).items()
-            if name in OPTION_FIELDS and getattr(conversation, name) != value
+            if name in conversations.REPLY_SETTING_FIELDS
+            and getattr(conversation, name) != value
         ]
         for name in changed:
             setattr(conversation, name, (options or {})[name])
         # Always bump updated_at: the sidebar lists the latest conversation first.
         conversation.save(update_fields=[*changed, "updated_at"])
-        user = Message.objects.create(
-            conversation=conversation,
-            role=Message.Role.USER,
-            client_id=client_id,
-            content=text,
-            status=Message.Status.COMPLETE,
-        )
-        assistant = _new_reply(conversation, None)
+        user, assistant = _new_exchange(conversation, client_id, text)
         return Turn(
             conversation,
             user,
@@ -254,14 +251,7 @@ def edit_message(
             conversation=conversation, covers_until_id__in=superseded
         ).delete()
         conversation.save(update_fields=["updated_at"])
-        user = Message.objects.create(
-            conversation=conversation,
-            role=Message.Role.USER,
-            client_id=client_id,
-            content=text,
-            status=Message.Status.COMPLETE,
-        )
-        assistant = _new_reply(conversation, None)
+        user, assistant = _new_exchange(conversation, client_id, text)
         return Turn(
             conversation, user, assistant, client_id, superseded, reply_to_id=user.pk
         )

@@ -225,19 +225,27 @@ else:
 # ----------------------------------------------------------------------------------
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
-if CELERY_BROKER_URL.startswith("filesystem://"):
-    _broker_dir = VAR_DIR / "celery" / "broker"
-    for _sub in ("processed", "control"):
-        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_broker_dir),
-        "data_folder_out": str(_broker_dir),
-        "processed_folder": str(_broker_dir / "processed"),
+
+
+def filesystem_broker_options(var_dir: Path) -> dict[str, Any]:
+    """Return kombu's filesystem transport options for a broker under `var_dir`,
+    creating its folders (tests point their own workers at a folder of their own)."""
+    folder = var_dir / "celery" / "broker"
+    for sub in ("processed", "control"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    return {
+        "data_folder_in": str(folder),
+        "data_folder_out": str(folder),
+        "processed_folder": str(folder / "processed"),
         # kombu's default is ./control, relative to whatever directory a process runs
         # in.
-        "control_folder": str(_broker_dir / "control"),
+        "control_folder": str(folder / "control"),
         "store_processed": False,
     }
+
+
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(VAR_DIR)
     # The filesystem transport has no fanout exchange, which remote control needs.
     CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
 CELERY_TASK_IGNORE_RESULT = True  # results live in the database rows the tasks update

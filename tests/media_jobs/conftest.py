@@ -23,6 +23,7 @@ import pytest
 from django.db import connection
 from kombu import pools
 
+from glmweb import settings as glmweb_settings
 from glmweb.celery import app as celery_app
 from media_jobs.models import VideoJob
 
@@ -165,16 +166,7 @@ def workers(broker, fast_settings, simulator, tmp_path) -> Iterator[Workers]:
     var_dir = tmp_path / "worker-var"
     var_dir.mkdir()
     if broker.startswith("filesystem"):
-        folder = var_dir / "celery" / "broker"
-        for sub in ("processed", "control"):
-            (folder / sub).mkdir(parents=True, exist_ok=True)
-        options = {
-            "data_folder_in": str(folder),
-            "data_folder_out": str(folder),
-            "processed_folder": str(folder / "processed"),
-            "control_folder": str(folder / "control"),
-            "store_processed": False,
-        }
+        options = glmweb_settings.filesystem_broker_options(var_dir)
     else:
         options = {}
     saved = (
