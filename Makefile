@@ -22,10 +22,11 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-## ruff lint and format check (STYLE.md's rules, configured in ruff.toml).
+## ruff lint and format check (STYLE.md's rules, ruff.toml), then mypy (mypy.ini).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) var

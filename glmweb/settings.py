@@ -179,7 +179,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "db.sqlite3",
+            "NAME": str(VAR_DIR / "db.sqlite3"),
             # WAL lets readers run beside the writer; IMMEDIATE takes the write lock at
             # BEGIN so two writers queue on the busy timeout instead of failing with
             # 'database is locked' halfway through a transaction.
@@ -200,26 +200,16 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Redis: channel layer, cache, broker
-# -------------------------------------------------
+# --- Redis
+# ----------------------------------------------------------------------------------
 
+# REDIS_URL carries the chat relay between web processes (chat/replies/relay.py,
+# redis-py pub/sub) and, unless CELERY_BROKER_URL says otherwise, the Celery broker.
+# No channel layer and no cache are configured: the chat consumer gets its frames
+# straight from the reply engine (docs/websocket.md), and nothing reads a cache. A
+# feature that needs one configures it then (Django's default is a per-process
+# LocMemCache).
 REDIS_URL = env_str("REDIS_URL")
-if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
-        }
-    }
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-        }
-    }
-else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Celery
 # ----------------------------------------------------------------------------------

@@ -16,9 +16,15 @@ from pathlib import Path
 from typing import IO
 
 import pytest
+from django.conf import settings
 from django.db.backends.signals import connection_created
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# PBKDF2 at Django's iteration count takes ~0.36 s a password on these machines, and the
+# suite hashes over a hundred. Tests are not about hash strength; the app's own
+# processes (runapp, the browser tests' app) keep the real hasher.
+settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # Every database connection any thread opened (the reply engine's pool threads too), so
 # they can all be closed before pytest-django drops the test database: PostgreSQL

@@ -8,5 +8,5 @@ from django.contrib.auth.forms import UserCreationForm
 class SignupForm(UserCreationForm):
     """Create an account from a username and a password typed twice."""
 
-    class Meta(UserCreationForm.Meta):
+    class Meta(UserCreationForm.Meta):  # type: ignore[name-defined]  # stubs lack it
         fields = ("username",)

@@ -21,7 +21,7 @@ print(json.dumps({
     "db_engine": settings.DATABASES["default"]["ENGINE"],
     "db_name": str(settings.DATABASES["default"]["NAME"]),
     "db_options": settings.DATABASES["default"].get("OPTIONS", {}),
-    "layer": settings.CHANNEL_LAYERS["default"]["BACKEND"],
+    "layer": getattr(settings, "CHANNEL_LAYERS", None),
     "cache": settings.CACHES["default"]["BACKEND"],
     "broker": settings.CELERY_BROKER_URL,
     "base_url": settings.ZHIPUAI_BASE_URL,
@@ -74,7 +74,8 @@ def test_settings_with_nothing_set_use_embedded_services():
     assert values["db_name"].endswith("var/db.sqlite3")
     assert values["db_options"]["transaction_mode"] == "IMMEDIATE"
     assert "journal_mode=WAL" in values["db_options"]["init_command"]
-    assert values["layer"] == "channels.layers.InMemoryChannelLayer"
+    # Nothing uses a channel layer or a shared cache (docs/websocket.md says why).
+    assert values["layer"] is None
     assert values["cache"].endswith("LocMemCache")
     assert values["broker"] == "filesystem://"
     assert values["base_url"] == "http://127.0.0.1:8765/api/paas/v4/"
@@ -83,11 +84,11 @@ def test_settings_with_nothing_set_use_embedded_services():
     assert values["idle"] == 60.0 and values["retries"] == 3
 
 
-def test_settings_redis_url_switches_layer_cache_and_broker():
+def test_settings_redis_url_switches_the_broker_and_configures_no_layer_or_cache():
     values = load_settings(REDIS_URL="redis://127.0.0.1:6379/3")
-    assert values["layer"] == "channels_redis.core.RedisChannelLayer"
-    assert values["cache"] == "django.core.cache.backends.redis.RedisCache"
     assert values["broker"] == "redis://127.0.0.1:6379/3"
+    assert values["layer"] is None
+    assert values["cache"].endswith("LocMemCache")
 
 
 def test_settings_celery_broker_url_wins_over_redis_url():
