@@ -239,3 +239,33 @@ def session_cookie(user):
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.create()
     return session.session_key
+
+
+@pytest.fixture
+def shared_orm_thread_busy():
+    """Return an async context manager that keeps Django's one shared ORM thread
+    (where the async ORM and thread-sensitive sync_to_async calls run) busy while
+    it is entered: code following chat.dbpool's rule does not wait for it."""
+    import asyncio
+    import contextlib
+    import threading
+
+    from asgiref.sync import sync_to_async
+
+    @contextlib.asynccontextmanager
+    async def busy():
+        started, release = threading.Event(), threading.Event()
+
+        def hold() -> None:
+            started.set()
+            release.wait(30)
+
+        holder = asyncio.ensure_future(sync_to_async(hold)())
+        await asyncio.to_thread(started.wait, 5)
+        try:
+            yield
+        finally:
+            release.set()
+            await holder
+
+    return busy
