@@ -114,15 +114,14 @@ def chat_requests(glm_settings, simulator) -> Callable[[], list[dict]]:
 
 @pytest.fixture
 async def reply_engine(transactional_db):
-    """Yield this loop's reply hub; at teardown wait for (or stop) its replies, so
-    no reply task outlives the test's database."""
+    """Start this loop's reply engine; at teardown shut it down as a server process
+    does (replies still running are saved), so no reply task outlives the test's
+    database."""
+    from chat import replies
 
-    from chat.replies import hub as hub_module
-
-    hub = await hub_module.get_hub()
-    yield hub
-    await hub.drain(10)
-    await hub_module.aclose_hub()
+    await replies.astart()
+    yield
+    await replies.ashutdown(grace=10)
     # The ORM's worker thread would keep its connection, and PostgreSQL then refuses
     # to drop the test database at the end of the session.
     from asgiref.sync import sync_to_async
