@@ -12,7 +12,7 @@ from django.utils.translation import get_supported_language_variant
 from django.utils.translation.trans_real import parse_accept_lang_header
 
 from chat import frames, replies, turns
-from chat.replies import events
+from chat.replies import protocol
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.conversation_id = conversation_id
         self.user_id = user.pk
         history, foreign = opened
-        await self._send_now(events.encode(history))
+        await self._send_now(history)
         backlog, self._backlog = self._backlog or [], None
         for text in backlog:
             await self._send_now(text)
@@ -151,4 +151,4 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def _refuse(self, code: str, field: str, client_id: str | None) -> None:
         message = frames.refusal_text(code, self.language, field)
-        await self._send_now(events.encode(events.error(code, message, client_id)))
+        await self._send_now(protocol.error(code, message, client_id))

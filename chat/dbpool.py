@@ -1,9 +1,21 @@
-"""Running ORM code from async code in the loop's thread pool.
+"""How the chat's async code does I/O: the one rule of the reply path.
 
-Django's `sync_to_async` runs every call on one shared thread by default, so a burst
-of sends (many users pressing send together) queues each database call behind every
-other. The chat's services are each complete units of work on one connection, so
-they run side by side in the pool instead.
+Nothing blocks the event loop, and nothing queues on Django's one shared ORM thread:
+
+- Database reads run in the loop's thread pool (`in_pool`); writes through
+  `in_writer` (the pool on PostgreSQL, the one SQLite writer thread on SQLite). Each
+  is a plain sync function, a complete unit of work, wrapped once at module level
+  (`aget_message = dbpool.in_pool(get_message)`). Django's async ORM (`aget`,
+  `acreate`, `aupdate`, ...) is not used there: it runs every call on one shared
+  thread (`sync_to_async`'s default), so a burst of sends (many users pressing send
+  together) queues each call behind every other, and its SQLite writes would bypass
+  the writer thread and wait on each other's lock.
+- Files are read and written in a thread (`asyncio.to_thread`), as
+  chat.replies.checkpoints does.
+- The network is reached through asyncio clients only (glmweb.zhipu's httpx client,
+  redis-py's asyncio client).
+
+chat.turns, chat.history, chat.titles, chat.summaries and chat.replies follow it.
 """
 
 from __future__ import annotations

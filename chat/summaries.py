@@ -4,6 +4,7 @@ chat.history decides when older turns must be summarised; this module writes the
 summary with one non-streamed model call (GLMWEB_SUMMARY_MODEL, glm-4-flash unless
 set) and saves it. Each summary is cumulative: it folds the previous summary and the
 newly covered turns into one text, so only the newest applicable summary is ever sent.
+Database I/O follows chat.dbpool's rule (the summary is saved through the writer).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 
 from django.conf import settings
 
-from chat import catalog, tokens
+from chat import catalog, dbpool, tokens
 from chat.models import Message, Summary
 from glmweb import zhipu
 
@@ -48,6 +49,13 @@ def latest_summary(
         .order_by("-created_at", "-id")
         .first()
     )
+
+
+def _save_summary(**fields: object) -> Summary:
+    return Summary.objects.create(**fields)
+
+
+_asave_summary = dbpool.in_writer(_save_summary)
 
 
 def _speaker(message: Message) -> str:
@@ -124,7 +132,7 @@ async def asummarise(
     if not content or completion.blocked:
         logger.warning("summary of conversation %s came back empty", conversation_id)
         return None
-    return await Summary.objects.acreate(
+    return await _asave_summary(
         conversation_id=conversation_id,
         content=content,
         covers_until=messages[-1],

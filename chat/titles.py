@@ -4,6 +4,9 @@ GLMWEB_AUTO_TITLE picks how: "model" (default) asks GLMWEB_TITLE_MODEL for a sho
 title and falls back to the first line of the user's message when that call fails;
 "text" always uses that first line; "off" leaves conversations untitled (the
 benchmark's choice, so it measures replies only).
+
+Database I/O follows chat.dbpool's rule (reads in the pool, writes through the
+writer), as the rest of the reply path does.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import re
 from uuid import UUID
 
 from django.conf import settings
+from django.db.models import QuerySet
 
 from chat import catalog, dbpool
 from chat.models import Conversation, Message
@@ -47,7 +51,16 @@ def clean_title(text: str, *, limit: int = TITLE_MAX_CHARS) -> str:
     return line
 
 
-def _first_exchange(conversation_id: UUID | str) -> tuple[Message, Message] | None:
+def _untitled(conversation_id: UUID | str) -> QuerySet[Conversation]:
+    return Conversation.objects.filter(
+        pk=conversation_id, title_is_auto=True, title="", deleted_at__isnull=True
+    )
+
+
+def _untitled_exchange(conversation_id: UUID | str) -> tuple[Message, Message] | None:
+    """Return the first exchange of a conversation still waiting for its title."""
+    if not _untitled(conversation_id).exists():
+        return None
     messages = Message.objects.filter(
         conversation_id=conversation_id, superseded=False
     ).order_by("created_at", "id")
@@ -62,6 +75,17 @@ def _first_exchange(conversation_id: UUID | str) -> tuple[Message, Message] | No
         ):
             return question, message
     return None
+
+
+def _save_title(conversation_id: UUID | str, title: str) -> Conversation | None:
+    # Conditional: a rename by the user in the meantime wins.
+    if not _untitled(conversation_id).update(title=title):
+        return None
+    return Conversation.objects.get(pk=conversation_id)
+
+
+_aread_exchange = dbpool.in_pool(_untitled_exchange)
+_asave_title = dbpool.in_writer(_save_title)
 
 
 async def _model_title(question: str, answer: str) -> str:
@@ -96,12 +120,7 @@ async def amaybe_title(conversation_id: UUID | str) -> Conversation | None:
     mode = settings.GLMWEB_AUTO_TITLE
     if mode == "off":
         return None
-    untitled = Conversation.objects.filter(
-        pk=conversation_id, title_is_auto=True, title="", deleted_at__isnull=True
-    )
-    if not await untitled.aexists():
-        return None
-    exchange = await dbpool.in_pool(_first_exchange)(conversation_id)
+    exchange = await _aread_exchange(conversation_id)
     if exchange is None:
         return None
     question, answer = exchange
@@ -118,7 +137,4 @@ async def amaybe_title(conversation_id: UUID | str) -> Conversation | None:
     title = title or clean_title(question.content)
     if not title:
         return None
-    # Conditional: a rename by the user in the meantime wins.
-    if not await untitled.aupdate(title=title):
-        return None
-    return await Conversation.objects.aget(pk=conversation_id)
+    return await _asave_title(conversation_id, title)

@@ -3,14 +3,20 @@
 Daphne drives Twisted's asyncio reactor on a loop it creates when `daphne.server` is
 imported; installing uvloop's policy first makes that loop a uvloop one, which costs
 less CPU per relayed token than the standard loop (docs/performance.md). On SIGTERM or
-SIGINT the chat's running replies are saved before Daphne exits. Everything else is
-Daphne's own command line, unchanged.
+SIGINT, before Daphne exits, every installed app whose AppConfig has an async
+`ashutdown()` gets to finish its work (the chat saves its running replies). Everything
+else is Daphne's own command line, unchanged.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
+from collections.abc import Coroutine
+from typing import Any
+
+logger = logging.getLogger(__name__)
 
 
 def main() -> None:
@@ -29,17 +35,27 @@ def main() -> None:
     # On SIGTERM/SIGINT Twisted runs "before shutdown" triggers while the loop still
     # runs: the replies streaming here are saved with every token they have, instead
     # of being found later with only their last checkpoint.
-    reactor.addSystemEventTrigger("before", "shutdown", _save_running_replies)
+    reactor.addSystemEventTrigger("before", "shutdown", _shut_down_apps)
     sys.argv[0] = "daphne"
     CommandLineInterface.entrypoint()
 
 
-def _save_running_replies() -> object:
+def _shut_down_apps() -> object:
+    from django.apps import apps
     from twisted.internet import defer
 
-    from chat.replies import hub
+    hooks = [
+        app.ashutdown()
+        for app in apps.get_app_configs()
+        if callable(getattr(app, "ashutdown", None))
+    ]
+    return defer.Deferred.fromFuture(asyncio.ensure_future(_gather(hooks)))
 
-    return defer.Deferred.fromFuture(asyncio.ensure_future(hub.ashutdown_hub()))
+
+async def _gather(hooks: list[Coroutine[Any, Any, object]]) -> None:
+    for result in await asyncio.gather(*hooks, return_exceptions=True):
+        if isinstance(result, BaseException):
+            logger.error("shutting down an app failed", exc_info=result)
 
 
 if __name__ == "__main__":

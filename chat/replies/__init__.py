@@ -4,8 +4,15 @@ A reply runs as an asyncio task in the process that accepted the turn (runner), 
 text is held in memory (live) and sent as coalesced frames straight to this process's
 sockets (hub), crosses to other processes through Redis pub/sub only when needed
 (relay), is checkpointed outside the database (checkpoints), and is recovered if its
-process dies (recovery). Consumers call the functions of `commands`, re-exported here.
+process dies (recovery). Every frame a socket receives is built in protocol;
 docs/websocket.md is the protocol.
+
+Its public face, re-exported here, is all the consumer, the server process and the
+tests use: astart and ashutdown (engine), and what a socket asks (commands: aopen,
+aclose, asend, aregenerate, aedit, astop, areplay, afollow_foreign).
+
+Imports point one way: commands -> runner, recovery -> hub -> live, relay,
+checkpoints, protocol; engine builds the hub and hands it recovery's sweep.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from chat.replies.commands import (
     asend,
     astop,
 )
+from chat.replies.engine import ashutdown, astart
 
 __all__ = [
     "aclose",
@@ -28,6 +36,8 @@ __all__ = [
     "aopen",
     "aregenerate",
     "areplay",
+    "ashutdown",
     "asend",
+    "astart",
     "astop",
 ]

@@ -16,7 +16,9 @@ and spikes of latency, profiled):
   beat. Processes on other machines share it.
 
 A checkpoint is `{owner, conversation_id, message_id, seq, content, reasoning,
-web_search, saved_at}`.
+web_search, saved_at}`. I/O follows chat.dbpool's rule: FileStore reads and writes
+its files in a thread (asyncio.to_thread), never on the event loop; RedisStore uses
+redis-py's asyncio client.
 """
 
 from __future__ import annotations
@@ -91,6 +93,9 @@ class FileStore:
         return found
 
     async def load(self, message_id: int) -> dict[str, Any] | None:
+        return await asyncio.to_thread(self._load, message_id)
+
+    def _load(self, message_id: int) -> dict[str, Any] | None:
         for entry in self._files():
             checkpoint = entry.get("replies", {}).get(str(int(message_id)))
             if checkpoint is not None:
@@ -98,6 +103,9 @@ class FileStore:
         return None
 
     async def delete(self, message_id: int) -> None:
+        await asyncio.to_thread(self._delete, message_id)
+
+    def _delete(self, message_id: int) -> None:
         # This process's own checkpoints go with its next write; a dead process's
         # file is rewritten without the recovered reply (and removed once empty).
         for entry in self._files():
@@ -115,6 +123,9 @@ class FileStore:
                     entry["path"].unlink()
 
     async def is_alive(self, process_id: str) -> bool:
+        return await asyncio.to_thread(self._is_alive, process_id)
+
+    def _is_alive(self, process_id: str) -> bool:
         try:
             age = time.time() - self._path(process_id).stat().st_mtime
         except FileNotFoundError:
@@ -138,7 +149,7 @@ class FileStore:
             os.utime(self.path, (0, 0))
 
     async def aclose(self) -> None:
-        self.forget()
+        await asyncio.to_thread(self.forget)
 
 
 class RedisStore:

@@ -14,16 +14,17 @@ from typing import Any
 
 from django.conf import settings
 
-from chat import serializers, turns
+from chat import turns
 from chat.models import Message
-from chat.replies import events, recovery, runner
-from chat.replies.hub import Hub, Viewer, get_hub
+from chat.replies import engine, protocol, recovery, runner
+from chat.replies.hub import Hub, Viewer
 
 
 async def aopen(
     conversation_id: str, owner_id: int, viewer: Viewer
-) -> tuple[dict[str, Any], list[int]] | None:
-    """Attach a socket and return its conversation.history frame, or None when the
+) -> tuple[str, list[int]] | None:
+    """Attach a socket and return its conversation.history frame (encoded), or None
+    when the
     conversation is not this owner's (the socket is then detached again).
 
     Also returns the ids of streaming replies no process here owns; pass them to
@@ -31,7 +32,7 @@ async def aopen(
     history is read, so nothing that happens meanwhile is missed (the consumer holds
     pushes back until the history is out, and `seq` drops what the snapshot has).
     """
-    hub = await get_hub()
+    hub = await engine.ahub()
     await hub.attach(conversation_id, viewer)
     loaded = await turns.aload_history(conversation_id, owner_id)
     if loaded is None:
@@ -48,20 +49,18 @@ async def aopen(
             streaming = live.snapshot()
         else:
             foreign.append(message.pk)
-    frame = {
-        "type": "conversation.history",
-        "conversation": serializers.conversation_dict(conversation),
-        "messages": [serializers.message_dict(m, viewer.language) for m in messages],
-        "summaries": [serializers.summary_dict(s) for s in summaries],
-        "streaming": streaming,
-    }
+    frame = protocol.conversation_history(
+        conversation, messages, summaries, streaming, viewer.language
+    )
     return frame, foreign
 
 
 async def aclose(conversation_id: str, viewer: Viewer) -> None:
     """Detach a socket (its replies go on)."""
-    hub = await get_hub()
-    await hub.detach(conversation_id, viewer)
+    # No hub is started for this: after a shutdown, closing sockets find none.
+    hub = engine.running_hub()
+    if hub is not None:
+        await hub.detach(conversation_id, viewer)
 
 
 async def afollow_foreign(
@@ -75,19 +74,14 @@ async def afollow_foreign(
     If nothing answers within GLMWEB_REPLY_SNAPSHOT_TIMEOUT, the reply is looked up
     again: ended (reply.end to this socket) or orphaned (recovered).
     """
-    hub = await get_hub()
+    hub = await engine.ahub()
     for message_id in message_ids:
         if await recovery.arecover_if_orphaned(hub, message_id) is not None:
             continue
-        checkpoint = await hub.store.load(message_id)
+        checkpoint = await hub.load_checkpoint(message_id)
         if checkpoint is not None:
-            snap = {
-                key: checkpoint.get(key)
-                for key in ("message_id", "seq", "content", "reasoning", "web_search")
-            }
-            await viewer.push(events.encode(events.snapshot(snap)))
-        if hub.relay is not None:
-            hub.relay.publish(conversation_id, "Q")
+            await viewer.push(protocol.reply_snapshot(checkpoint))
+        hub.ask_snapshot(conversation_id)
         hub.spawn(_recheck_later(hub, message_id, viewer))
 
 
@@ -99,7 +93,7 @@ async def _recheck_later(hub: Hub, message_id: int, viewer: Viewer) -> None:
     if message is None:
         return
     if message.status != Message.Status.STREAMING:
-        await viewer.push(events.pick(events.reply_end(message), viewer.language))
+        await viewer.push(protocol.pick(protocol.reply_end(message), viewer.language))
         return
     await recovery.arecover_if_orphaned(hub, message_id)
 
@@ -109,7 +103,7 @@ async def _start_turn(
 ) -> turns.Turn:
     """Save a turn (once more after recovering an orphan that made it busy), then
     announce it and start its reply."""
-    hub = await get_hub()
+    hub = await engine.ahub()
     try:
         turn = await save()
     except turns.TurnRefused as refused:
@@ -126,23 +120,10 @@ async def _start_turn(
     # Registered before anyone hears of it, so a socket opening now sees it live;
     # announced before its task runs, so message.created precedes every delta.
     live = hub.register(conversation_id, turn.assistant.pk)
-    await hub.deliver(
-        conversation_id,
-        events.neutral(
-            events.message_created(
-                str(turn.client_id), turn.user, turn.assistant, turn.superseded
-            )
-        ),
-    )
+    await hub.deliver(conversation_id, protocol.message_created(turn))
     if turn.settings_changed:
         await hub.deliver(
-            conversation_id,
-            events.neutral(
-                {
-                    "type": "conversation.updated",
-                    "conversation": serializers.conversation_dict(turn.conversation),
-                }
-            ),
+            conversation_id, protocol.conversation_updated(turn.conversation)
         )
     hub.run_reply(live, runner.arun(hub, live, turn))
     return turn
@@ -193,36 +174,27 @@ async def aedit(
 async def areplay(turn: turns.Turn, viewer: Viewer) -> None:
     """Answer a repeated client_id: message.created for what exists (to this socket
     only), and the reply's snapshot if it still streams."""
-    await viewer.push(
-        events.encode(
-            events.message_created(
-                str(turn.client_id), turn.user, turn.assistant, [], viewer.language
-            )
-        )
-    )
+    await viewer.push(protocol.message_replayed(turn, viewer.language))
     assistant = turn.assistant
     if assistant is None or assistant.status != Message.Status.STREAMING:
         return
-    hub = await get_hub()
+    hub = await engine.ahub()
     conversation_id = str(turn.conversation.pk)
     live = hub.replies.get(conversation_id)
     if live is not None and live.message_id == assistant.pk:
-        await viewer.push(events.encode(events.snapshot(live.snapshot())))
+        await viewer.push(protocol.reply_snapshot(live.snapshot()))
     else:
         await afollow_foreign(conversation_id, [assistant.pk], viewer)
 
 
 async def astop(conversation_id: str, message_id: int | None = None) -> None:
     """Stop the conversation's streaming reply, wherever it runs. Text is kept."""
-    hub = await get_hub()
+    hub = await engine.ahub()
     live = hub.replies.get(conversation_id)
     if live is not None:
         if message_id is None or message_id == live.message_id:
             hub.request_stop(live)
         return
-    if hub.relay is not None:
-        hub.relay.publish(
-            conversation_id, "S", str(message_id).encode() if message_id else b""
-        )
+    hub.ask_stop(conversation_id, message_id)
     # Without a live owner anywhere, the reply is an orphan: recover it now.
     await recovery.asweep(hub, conversation_id)

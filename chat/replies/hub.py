@@ -13,6 +13,10 @@ One Hub per process (per event loop). It holds:
   process's heartbeat and the replies' checkpoints (every
   GLMWEB_REPLY_CHECKPOINT_SECONDS), and a sweep for replies left streaming by dead
   processes (every GLMWEB_REPLY_STALE_SECONDS, and once at start).
+
+The hub alone talks to the relay and the checkpoint store; the rest of the engine
+asks it (follow, ask_stop, load_checkpoint, ...). It knows nothing of recovery: the
+sweep it runs is handed to it (chat.replies.engine builds the hub).
 """
 
 from __future__ import annotations
@@ -23,14 +27,15 @@ import contextlib
 import contextvars
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 import orjson
 from django.conf import settings
 
-from chat.replies import checkpoints, events
+from chat.replies import checkpoints, protocol
 from chat.replies.live import LiveReply
-from chat.replies.relay import Relay
+from chat.replies.relay import Kind, Relay
 
 logger = logging.getLogger(__name__)
 
@@ -44,11 +49,13 @@ class Viewer(Protocol):
 
 
 class Hub:
-    def __init__(self) -> None:
+    def __init__(self, sweep: Callable[[Hub], Awaitable[object]]) -> None:
+        """`sweep(hub)` recovers replies left streaming by dead processes."""
         self.loop = asyncio.get_running_loop()
         self.process_id = checkpoints.new_process_id()
-        self.store = checkpoints.open_store(self.process_id)
-        self.relay: Relay | None = None
+        self._sweep = sweep
+        self._store = checkpoints.open_store(self.process_id)
+        self._relay: Relay | None = None
         self.replies: dict[str, LiveReply] = {}
         self.viewers: dict[str, tuple[Viewer, ...]] = {}
         self._dirty: list[LiveReply] = []
@@ -58,7 +65,7 @@ class Hub:
         # The reply tasks (a subset of _tasks), each until its reply is saved,
         # announced and titled.
         self.reply_tasks: set[asyncio.Task[None]] = set()
-        self._started = False
+        self.started = False
         self._start_lock = asyncio.Lock()
 
     # --- life cycle
@@ -66,27 +73,27 @@ class Hub:
     async def start(self) -> None:
         """Start the relay (with REDIS_URL), the heartbeat and the recovery sweep."""
         async with self._start_lock:
-            if self._started:
+            if self.started:
                 return
             if settings.REDIS_URL:
-                self.relay = Relay(settings.REDIS_URL, self.process_id, self.on_relay)
-                await self.relay.start()
-            await self.store.write([])
-            atexit.register(self.store.forget)
-            self._started = True
+                self._relay = Relay(settings.REDIS_URL, self.process_id, self.on_relay)
+                await self._relay.start()
+            await self._store.write([])
+            atexit.register(self._store.forget)
+            self.started = True
             self.spawn(self._maintain())
 
     async def close(self) -> None:
-        """Stop the background work (tests; a process just exits)."""
+        """Stop the background work and mark this process gone."""
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
         if tasks:
             await asyncio.wait(tasks, timeout=2)
-        if self.relay is not None:
-            await self.relay.close()
+        if self._relay is not None:
+            await self._relay.close()
         with contextlib.suppress(Exception):
-            await self.store.aclose()
+            await self._store.aclose()
 
     def spawn(self, coro: Any) -> asyncio.Task[Any]:
         """Run coro as a task of its own (a fresh context: not tied to the socket
@@ -100,8 +107,8 @@ class Hub:
 
     async def attach(self, conversation_id: str, viewer: Viewer) -> None:
         self.viewers[conversation_id] = (*self.viewers.get(conversation_id, ()), viewer)
-        if self.relay is not None:
-            await self.relay.join(conversation_id)
+        if self._relay is not None:
+            await self._relay.join(conversation_id)
 
     async def detach(self, conversation_id: str, viewer: Viewer) -> None:
         current = self.viewers.get(conversation_id, ())
@@ -112,17 +119,41 @@ class Hub:
             self.viewers[conversation_id] = rest
         else:
             self.viewers.pop(conversation_id, None)
-        if self.relay is not None:
-            await self.relay.leave(conversation_id)
+        if self._relay is not None:
+            await self._relay.leave(conversation_id)
 
     async def deliver(
-        self, conversation_id: str, frames: events.Frames, *, publish: bool = True
+        self, conversation_id: str, frames: protocol.Frames, *, publish: bool = True
     ) -> None:
-        """Send an event to every socket of the conversation, here and elsewhere."""
+        """Send a frame to every socket of the conversation, here and elsewhere."""
         for viewer in self.viewers.get(conversation_id, ()):
-            await viewer.push(events.pick(frames, viewer.language))
-        if publish and self.relay is not None:
-            self.relay.publish(conversation_id, "E", orjson.dumps(frames))
+            await viewer.push(protocol.pick(frames, viewer.language))
+        if publish and self._relay is not None:
+            self._relay.publish(conversation_id, Kind.EVENT, orjson.dumps(frames))
+
+    def ask_snapshot(self, conversation_id: str) -> None:
+        """Ask the process owning the conversation's reply (if any) for a snapshot;
+        its frames then reach this process's sockets too."""
+        if self._relay is not None:
+            self._relay.publish(conversation_id, Kind.SNAPSHOT_REQUEST)
+
+    def ask_stop(self, conversation_id: str, message_id: int | None) -> None:
+        """Ask the other processes to stop the conversation's reply."""
+        if self._relay is not None:
+            payload = str(message_id).encode() if message_id else b""
+            self._relay.publish(conversation_id, Kind.STOP, payload)
+
+    # --- checkpoints
+
+    async def load_checkpoint(self, message_id: int) -> dict[str, Any] | None:
+        return await self._store.load(message_id)
+
+    async def drop_checkpoint(self, message_id: int) -> None:
+        await self._store.delete(message_id)
+
+    async def is_alive(self, process_id: str) -> bool:
+        """Return whether the process (this one included) still has a heartbeat."""
+        return process_id == self.process_id or await self._store.is_alive(process_id)
 
     # --- replies
 
@@ -134,16 +165,6 @@ class Hub:
         live.task = task = self.spawn(coro)
         self.reply_tasks.add(task)
         task.add_done_callback(self.reply_tasks.discard)
-
-    async def drain(self, grace: float) -> None:
-        """Wait up to `grace` seconds for the running replies, then stop the rest
-        (they are saved as stopped) and wait for them to be saved."""
-        if self.reply_tasks:
-            await asyncio.wait(set(self.reply_tasks), timeout=grace)
-        for live in list(self.replies.values()):
-            self.request_stop(live)
-        if self.reply_tasks:
-            await asyncio.wait(set(self.reply_tasks), timeout=grace)
 
     async def shutdown(self, grace: float) -> None:
         """Save every running reply as interrupted, with all the text it has, because
@@ -161,6 +182,17 @@ class Hub:
             self._tick_task = self.spawn(self._tick())
         return live
 
+    async def follow(self, live: LiveReply) -> None:
+        """Listen on the reply's conversation (for stop and snapshot asks) and find
+        out whether another process has a socket on it."""
+        if self._relay is not None:
+            await self._relay.join(live.conversation_id)
+            self.check_presence(live)
+
+    async def unfollow(self, live: LiveReply) -> None:
+        if self._relay is not None:
+            await self._relay.leave(live.conversation_id)
+
     def check_presence(self, live: LiveReply) -> None:
         """Find out soon whether another process has a socket on the reply's
         conversation. Until then frames are published (a viewer elsewhere must not
@@ -174,9 +206,9 @@ class Hub:
     async def _check_presence(self) -> None:
         await asyncio.sleep(0.005)  # gather the rest of the burst
         queued, self._presence_queue = self._presence_queue, []
-        assert self.relay is not None
+        assert self._relay is not None
         try:
-            listening = await self.relay.others_listening(
+            listening = await self._relay.others_listening(
                 list({live.conversation_id for live in queued})
             )
         except Exception:
@@ -196,15 +228,14 @@ class Hub:
 
     async def flush(self, live: LiveReply) -> None:
         """Send the reply's pending text now as one frame (if there is any)."""
-        frame = live.take_frame()
-        if frame is None:
+        data = live.take_frame()
+        if data is None:
             return
-        data = orjson.dumps(frame)
         text = data.decode()
         for viewer in self.viewers.get(live.conversation_id, ()):
             await viewer.push(text)
-        if live.remote and self.relay is not None:
-            self.relay.publish(live.conversation_id, "F", data)
+        if live.remote and self._relay is not None:
+            self._relay.publish(live.conversation_id, Kind.FRAME, data)
 
     def request_stop(self, live: LiveReply) -> None:
         if not live.stop_requested and not live.finishing:
@@ -215,7 +246,7 @@ class Hub:
     async def save_checkpoints(self) -> None:
         """Write this process's heartbeat and every live reply's checkpoint."""
         now = time.time()
-        await self.store.write(
+        await self._store.write(
             [
                 {
                     "owner": self.process_id,
@@ -251,33 +282,33 @@ class Hub:
 
     # --- cross-process
 
-    async def on_relay(self, conversation_id: str, kind: str, payload: bytes) -> None:
+    async def on_relay(self, conversation_id: str, kind: Kind, payload: bytes) -> None:
         """Handle a message another process published on a conversation's channel."""
-        if kind in ("F", "P"):
+        if kind is Kind.FRAME or kind is Kind.SNAPSHOT:
             text = payload.decode()
             for viewer in self.viewers.get(conversation_id, ()):
                 await viewer.push(text)
-        elif kind == "E":
+        elif kind is Kind.EVENT:
             await self.deliver(conversation_id, orjson.loads(payload), publish=False)
-        elif kind == "Q":
+        elif kind is Kind.SNAPSHOT_REQUEST:
             live = self.replies.get(conversation_id)
-            if live is not None and self.relay is not None:
+            if live is not None and self._relay is not None:
                 # From now on frames are published; the snapshot is taken in the same
                 # step, so it and the frames after it join up exactly.
                 live.remote = True
-                self.relay.publish(
+                self._relay.publish(
                     conversation_id,
-                    "P",
-                    orjson.dumps(events.snapshot(live.snapshot())),
+                    Kind.SNAPSHOT,
+                    protocol.reply_snapshot(live.snapshot()).encode(),
                 )
-        elif kind == "S":
+        elif kind is Kind.STOP:
             live = self.replies.get(conversation_id)
             if live is not None and (not payload or int(payload) == live.message_id):
                 self.request_stop(live)
+        else:  # a Kind added without a branch here
+            logger.warning("relay: no handler for %s messages", kind.name)
 
     async def _maintain(self) -> None:
-        from chat.replies import recovery
-
         last_beat = time.monotonic()
         last_sweep = 0.0
         while True:
@@ -285,9 +316,9 @@ class Hub:
                 now = time.monotonic()
                 if now - last_sweep >= settings.GLMWEB_REPLY_STALE_SECONDS:
                     last_sweep = now
-                    await recovery.asweep(self)
-                if self.relay is not None and self.replies:
-                    listening = await self.relay.others_listening(list(self.replies))
+                    await self._sweep(self)
+                if self._relay is not None and self.replies:
+                    listening = await self._relay.others_listening(list(self.replies))
                     for conversation_id, others in listening.items():
                         live = self.replies.get(conversation_id)
                         if live is not None:
@@ -300,38 +331,3 @@ class Hub:
             except Exception:
                 logger.exception("reply maintenance failed; trying again")
             await asyncio.sleep(min(1.0, settings.GLMWEB_REPLY_CHECKPOINT_SECONDS))
-
-
-_hub: Hub | None = None
-
-
-async def get_hub() -> Hub:
-    """Return this process's started hub (a new one if the event loop changed)."""
-    global _hub
-    if _hub is None or _hub.loop is not asyncio.get_running_loop():
-        _hub = Hub()
-    if not _hub._started:
-        await _hub.start()
-    return _hub
-
-
-async def aclose_hub() -> None:
-    """Stop this process's hub and forget it (tests: no background work between
-    them); the next get_hub() starts a new one."""
-    global _hub
-    hub, _hub = _hub, None
-    if hub is not None and hub.loop is asyncio.get_running_loop():
-        await hub.close()
-
-
-async def ashutdown_hub(grace: float = 5.0) -> None:
-    """Save this process's running replies before it exits (see Hub.shutdown)."""
-    if _hub is not None and _hub.loop is asyncio.get_running_loop():
-        await _hub.shutdown(grace)
-
-
-def current_hub() -> Hub | None:
-    """Return the hub if one runs on this loop (tests, without starting one)."""
-    if _hub is not None and _hub.loop is asyncio.get_running_loop():
-        return _hub
-    return None

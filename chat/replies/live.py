@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from chat.replies import protocol
+
 
 class LiveReply:
     """One streaming reply owned by this process."""
@@ -52,8 +54,9 @@ class LiveReply:
         self.finishing = False
         self.task: asyncio.Task[None] | None = None
 
-    def take_frame(self) -> dict[str, Any] | None:
-        """Return the next reply.delta frame (pending text moves to sent), or None."""
+    def take_frame(self) -> bytes | None:
+        """Return the next reply.delta frame, encoded (pending text moves to sent),
+        or None when there is no new text."""
         if not self.pending_content and not self.pending_reasoning:
             return None
         content = "".join(self.pending_content)
@@ -65,13 +68,7 @@ class LiveReply:
         if reasoning:
             self.reasoning.append(reasoning)
         self.seq += 1
-        return {
-            "type": "reply.delta",
-            "message_id": self.message_id,
-            "seq": self.seq,
-            "content": content,
-            "reasoning": reasoning,
-        }
+        return protocol.reply_delta(self.message_id, self.seq, content, reasoning)
 
     def snapshot(self) -> dict[str, Any]:
         """Return the Snapshot of docs/websocket.md: everything sent up to `seq`."""

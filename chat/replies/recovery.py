@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from chat import turns
 from chat.models import Message
-from chat.replies import events
+from chat.replies import protocol
 from chat.replies.hub import Hub
 
 logger = logging.getLogger(__name__)
@@ -33,10 +33,9 @@ async def arecover_if_orphaned(
     """Mark the reply interrupted if its owner is dead; return it if so, else None."""
     if hub.owns(message_id):
         return None
-    checkpoint = await hub.store.load(message_id)
+    checkpoint = await hub.load_checkpoint(message_id)
     if checkpoint is not None:
-        owner = checkpoint.get("owner", "")
-        if owner == hub.process_id or await hub.store.is_alive(owner):
+        if await hub.is_alive(checkpoint.get("owner", "")):
             return None
     else:
         if created_at is None:
@@ -61,8 +60,8 @@ async def arecover_if_orphaned(
         message_id,
         checkpoint.get("owner", "unknown"),
     )
-    await hub.store.delete(message_id)
-    await hub.deliver(str(message.conversation_id), events.reply_end(message))
+    await hub.drop_checkpoint(message_id)
+    await hub.deliver(str(message.conversation_id), protocol.reply_end(message))
     return message
 
 

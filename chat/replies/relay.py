@@ -2,14 +2,9 @@
 
 One channel per conversation, `glmweb:chat:<conversation id>`, subscribed by every
 process that has a socket open on it or owns its streaming reply. A message is
-`<sender process id>|<kind>|<payload>`:
-
-    F  a reply.delta frame (JSON text, sent to sockets as it is); the owner publishes
-       frames only while another process is subscribed (PUBSUB NUMSUB > 1)
-    E  an event (message.created, reply.end, ...): JSON {language: frame text}
-    P  a reply.snapshot frame, answering a Q
-    Q  "send me a snapshot": a socket joined a reply owned elsewhere
-    S  "stop the reply" (payload: message id or empty)
+`<sender process id>|<kind>|<payload>`, the kind one letter of `Kind`. A message of a
+kind this process does not know (a newer process during a rolling deploy) is logged
+and skipped.
 
 Everything a process publishes goes through one queue and one pipeline at a time, so
 the order it published in is the order every subscriber receives. Frames are never
@@ -20,12 +15,34 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import logging
 from collections.abc import Awaitable, Callable
 
 logger = logging.getLogger(__name__)
 
 PREFIX = "glmweb:chat:"
+
+
+class Kind(enum.Enum):
+    """What a relay message carries; the value is its letter on the wire."""
+
+    # A reply.delta frame (JSON bytes, sent to sockets as they are); the owner
+    # publishes frames only while another process is subscribed (PUBSUB NUMSUB > 1).
+    FRAME = b"F"
+    # Any other frame for every socket (message.created, reply.end, ...): JSON
+    # {language: frame text} (chat.replies.protocol.Frames).
+    EVENT = b"E"
+    # A reply.snapshot frame, answering SNAPSHOT_REQUEST.
+    SNAPSHOT = b"P"
+    # "Send me a snapshot": a socket joined a reply owned elsewhere.
+    SNAPSHOT_REQUEST = b"Q"
+    # "Stop the reply" (payload: its message id, or empty for whichever streams).
+    STOP = b"S"
+
+
+# A dict lookup per received message (cheaper than calling Kind(letter)).
+_KINDS = {kind.value: kind for kind in Kind}
 
 
 def channel(conversation_id: str) -> str:
@@ -39,7 +56,7 @@ class Relay:
         self,
         url: str,
         process_id: str,
-        on_message: Callable[[str, str, bytes], Awaitable[None]],
+        on_message: Callable[[str, Kind, bytes], Awaitable[None]],
     ) -> None:
         import redis.asyncio
 
@@ -95,10 +112,10 @@ class Relay:
         self._joined.pop(conversation_id, None)
         await self._pubsub.unsubscribe(channel(conversation_id))
 
-    def publish(self, conversation_id: str, kind: str, payload: bytes = b"") -> None:
+    def publish(self, conversation_id: str, kind: Kind, payload: bytes = b"") -> None:
         """Queue a message; the publisher task sends queued messages in order."""
         self._outbox.append(
-            (channel(conversation_id), b"|".join((self._me, kind.encode(), payload)))
+            (channel(conversation_id), b"|".join((self._me, kind.value, payload)))
         )
         self._wakeup.set()
 
@@ -133,19 +150,8 @@ class Relay:
         while not self._closed:
             try:
                 async for message in self._pubsub.listen():
-                    if message["type"] != "message":
-                        continue
-                    sender, _, rest = message["data"].partition(b"|")
-                    if sender == self._me:
-                        continue
-                    kind, _, payload = rest.partition(b"|")
-                    name = message["channel"].decode()
-                    try:
-                        await self._on_message(
-                            name[len(PREFIX) :], kind.decode(), payload
-                        )
-                    except Exception:
-                        logger.exception("relay: handling a %r message failed", kind)
+                    if message["type"] == "message":
+                        await self.dispatch(message["channel"], message["data"])
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -153,3 +159,22 @@ class Relay:
                 # redis-py's reconnect on the next read.
                 logger.exception("relay: reading from Redis failed; retrying")
                 await asyncio.sleep(1)
+
+    async def dispatch(self, channel_name: bytes, data: bytes) -> None:
+        """Hand a message another process published to on_message (never raises)."""
+        sender, _, rest = data.partition(b"|")
+        if sender == self._me:
+            return
+        letter, _, payload = rest.partition(b"|")
+        kind = _KINDS.get(letter)
+        if kind is None:
+            logger.warning(
+                "relay: skipped a message of unknown kind %r from %s",
+                letter,
+                sender.decode(errors="replace"),
+            )
+            return
+        try:
+            await self._on_message(channel_name.decode()[len(PREFIX) :], kind, payload)
+        except Exception:
+            logger.exception("relay: handling a %s message failed", kind.name)

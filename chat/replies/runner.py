@@ -13,9 +13,9 @@ import contextlib
 import logging
 from typing import Any
 
-from chat import catalog, serializers, turns
+from chat import catalog, history, titles, turns
 from chat.models import Conversation, Message
-from chat.replies import events
+from chat.replies import protocol
 from chat.replies.hub import Hub
 from chat.replies.live import LiveReply
 from glmweb import zhipu
@@ -65,11 +65,7 @@ async def arun(hub: Hub, live: LiveReply, turn: turns.Turn) -> None:
         # No checkpoint yet: the maintenance loop writes one within
         # GLMWEB_REPLY_CHECKPOINT_SECONDS, and recovery leaves a reply without one
         # alone until it is GLMWEB_REPLY_STALE_SECONDS old.
-        if hub.relay is not None:
-            await hub.relay.join(live.conversation_id)  # for stop and snapshot asks
-            hub.check_presence(live)
-        from chat import history  # the other chat module; imported late (no cycle)
-
+        await hub.follow(live)
         prepared = await history.aprepare_context(
             live.conversation_id,
             until_message_id=_until(turn),
@@ -77,13 +73,7 @@ async def arun(hub: Hub, live: LiveReply, turn: turns.Turn) -> None:
         )
         if prepared.summary is not None:
             await hub.deliver(
-                live.conversation_id,
-                events.neutral(
-                    {
-                        "type": "summary.created",
-                        "summary": serializers.summary_dict(prepared.summary),
-                    }
-                ),
+                live.conversation_id, protocol.summary_created(prepared.summary)
             )
         stream = zhipu.astream_chat(
             prepared.messages, model=conversation.model, **chat_options(conversation)
@@ -105,13 +95,7 @@ async def arun(hub: Hub, live: LiveReply, turn: turns.Turn) -> None:
                     live.web_search = [_search_result(r) for r in delta.web_search]
                     await hub.deliver(
                         live.conversation_id,
-                        events.neutral(
-                            {
-                                "type": "reply.search",
-                                "message_id": live.message_id,
-                                "results": live.web_search,
-                            }
-                        ),
+                        protocol.reply_search(live.message_id, live.web_search),
                     )
                 if delta.usage is not None:
                     usage = delta.usage
@@ -175,37 +159,25 @@ async def _finish(
         # sweep marks the reply interrupted once this process is gone.
         logger.exception("saving reply %s failed", live.message_id)
         hub.unregister(live)
-        if hub.relay is not None:
-            await hub.relay.leave(live.conversation_id)
+        await hub.unfollow(live)
         return
     hub.unregister(live)
     if saved is None:  # someone else finished it (recovery): show what they saved
         saved = await turns.aget_message(message.pk)
     if saved is not None:
-        await hub.deliver(live.conversation_id, events.reply_end(saved))
-    if hub.relay is not None:
-        await hub.relay.leave(live.conversation_id)
+        await hub.deliver(live.conversation_id, protocol.reply_end(saved))
+    await hub.unfollow(live)
     with contextlib.suppress(Exception):
-        await hub.store.delete(live.message_id)
+        await hub.drop_checkpoint(live.message_id)
     if outcome.status == Message.Status.COMPLETE:
         await _title(hub, live.conversation_id)
 
 
 async def _title(hub: Hub, conversation_id: str) -> None:
-    from chat import titles  # the other chat module; imported late (no cycle)
-
     try:
         conversation = await titles.amaybe_title(conversation_id)
     except Exception:
         logger.exception("titling conversation %s failed", conversation_id)
         return
     if conversation is not None:
-        await hub.deliver(
-            conversation_id,
-            events.neutral(
-                {
-                    "type": "conversation.updated",
-                    "conversation": serializers.conversation_dict(conversation),
-                }
-            ),
-        )
+        await hub.deliver(conversation_id, protocol.conversation_updated(conversation))

@@ -114,15 +114,14 @@ def chat_requests(glm_settings, simulator) -> Callable[[], list[dict]]:
 
 @pytest.fixture
 async def reply_engine(transactional_db):
-    """Yield this loop's reply hub; at teardown wait for (or stop) its replies, so
-    no reply task outlives the test's database."""
+    """Start this loop's reply engine; at teardown shut it down as a server process
+    does (replies still running are saved), so no reply task outlives the test's
+    database."""
+    from chat import replies
 
-    from chat.replies import hub as hub_module
-
-    hub = await hub_module.get_hub()
-    yield hub
-    await hub.drain(10)
-    await hub_module.aclose_hub()
+    await replies.astart()
+    yield
+    await replies.ashutdown(grace=10)
     # The ORM's worker thread would keep its connection, and PostgreSQL then refuses
     # to drop the test database at the end of the session.
     from asgiref.sync import sync_to_async
@@ -239,3 +238,33 @@ def session_cookie(user):
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.create()
     return session.session_key
+
+
+@pytest.fixture
+def shared_orm_thread_busy():
+    """Return an async context manager that keeps Django's one shared ORM thread
+    (where the async ORM and thread-sensitive sync_to_async calls run) busy while
+    it is entered: code following chat.dbpool's rule does not wait for it."""
+    import asyncio
+    import contextlib
+    import threading
+
+    from asgiref.sync import sync_to_async
+
+    @contextlib.asynccontextmanager
+    async def busy():
+        started, release = threading.Event(), threading.Event()
+
+        def hold() -> None:
+            started.set()
+            release.wait(30)
+
+        holder = asyncio.ensure_future(sync_to_async(hold)())
+        await asyncio.to_thread(started.wait, 5)
+        try:
+            yield
+        finally:
+            release.set()
+            await holder
+
+    return busy

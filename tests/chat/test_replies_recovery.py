@@ -3,6 +3,7 @@ checkpoint; a live process's replies are left alone."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from datetime import timedelta
@@ -13,11 +14,17 @@ from django.utils import timezone
 
 from chat import replies, turns
 from chat.models import Message
-from chat.replies import checkpoints, recovery
+from chat.replies import checkpoints, engine, recovery
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 DEAD = "gone-host:999999:dead"
+
+
+@pytest.fixture
+async def hub(reply_engine):
+    """This process's hub, for calling recovery directly."""
+    return await engine.ahub()
 
 
 async def leave_checkpoint(process_id, *saved, alive=False):
@@ -55,25 +62,25 @@ def checkpoint(message, owner, content="Half of the ans"):
 
 
 async def test_sweep_marks_a_dead_owners_reply_interrupted_with_its_checkpoint(
-    reply_engine, streaming_reply
+    hub, streaming_reply
 ):
     _, message = await streaming_reply()
     await leave_checkpoint(DEAD, checkpoint(message, DEAD))
-    recovered = await recovery.asweep(reply_engine)
+    recovered = await recovery.asweep(hub)
     assert [m.pk for m in recovered] == [message.pk]
     saved = await Message.objects.aget(pk=message.pk)
     assert saved.status == Message.Status.INTERRUPTED
     assert saved.content == "Half of the ans"
     assert saved.error_code == "server_restarted"
-    assert await reply_engine.store.load(message.pk) is None
+    assert await hub.load_checkpoint(message.pk) is None
 
 
-async def test_sweep_leaves_a_live_processes_reply_alone(reply_engine, streaming_reply):
+async def test_sweep_leaves_a_live_processes_reply_alone(hub, streaming_reply):
     _, message = await streaming_reply()
     other = "other-host:1:live"
     store = await leave_checkpoint(other, checkpoint(message, other), alive=True)
     try:
-        assert await recovery.asweep(reply_engine) == []
+        assert await recovery.asweep(hub) == []
         saved = await Message.objects.aget(pk=message.pk)
         assert saved.status == Message.Status.STREAMING
     finally:
@@ -84,15 +91,15 @@ async def test_sweep_leaves_a_live_processes_reply_alone(reply_engine, streaming
 
 
 async def test_reply_without_checkpoint_is_recovered_only_once_stale(
-    reply_engine, streaming_reply, settings
+    hub, streaming_reply, settings
 ):
     settings.GLMWEB_REPLY_STALE_SECONDS = 30
     _, message = await streaming_reply()
-    assert await recovery.asweep(reply_engine) == []  # just started somewhere
+    assert await recovery.asweep(hub) == []  # just started somewhere
     await Message.objects.filter(pk=message.pk).aupdate(
         created_at=timezone.now() - timedelta(seconds=31)
     )
-    recovered = await recovery.asweep(reply_engine)
+    recovered = await recovery.asweep(hub)
     assert [m.pk for m in recovered] == [message.pk]
     assert recovered[0].content == ""
 
@@ -128,6 +135,9 @@ async def test_sending_to_a_conversation_with_an_orphan_recovers_it_first(
     assert turn.created
     orphan = await Message.objects.aget(pk=message.pk)
     assert (orphan.status, orphan.content) == ("interrupted", "Old")
-    await reply_engine.replies[str(conversation.pk)].task
-    reply = await Message.objects.aget(pk=turn.assistant.pk)
+    for _ in range(100):
+        reply = await Message.objects.aget(pk=turn.assistant.pk)
+        if reply.status != "streaming":
+            break
+        await asyncio.sleep(0.1)
     assert reply.status == "complete"

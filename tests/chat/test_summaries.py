@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from asgiref.sync import sync_to_async
 
@@ -62,3 +64,20 @@ async def test_timeout_gives_none_and_saves_nothing(
     assert summary is None
     assert len(chat_requests()) == 1
     assert not await Summary.objects.filter(conversation=conversation).aexists()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_summary_is_saved_without_waiting_for_djangos_shared_orm_thread(
+    glm_settings, chat_requests, user, make_conversation, add_turns,
+    shared_orm_thread_busy,
+):  # fmt: skip
+    conversation = await sync_to_async(make_conversation)(user)
+    turns = await sync_to_async(add_turns)(conversation, [("Hi", "Hello")])
+
+    async with shared_orm_thread_busy():
+        summary = await asyncio.wait_for(
+            summaries.asummarise(conversation.pk, previous=None, messages=turns), 5
+        )
+
+    assert summary is not None and summary.covers_until_id == turns[-1].pk
+    assert await Summary.objects.filter(conversation=conversation).acount() == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from asgiref.sync import sync_to_async
 
@@ -126,3 +128,15 @@ async def test_users_own_title_is_never_replaced(glm_settings, chat_requests, ex
     assert await titles.amaybe_title(conversation.pk) is None
     assert (await Conversation.objects.aget(pk=conversation.pk)).title == "Mine"
     assert chat_requests() == []
+
+
+async def test_title_does_not_wait_for_djangos_shared_orm_thread(
+    glm_settings, exchange, shared_orm_thread_busy
+):
+    glm_settings.GLMWEB_AUTO_TITLE = "text"
+    conversation = await exchange("What is a monad?")
+
+    async with shared_orm_thread_busy():
+        titled = await asyncio.wait_for(titles.amaybe_title(conversation.pk), 5)
+
+    assert titled.title == "What is a monad"
