@@ -49,10 +49,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
     Replies belong to the server (chat.replies), not to this socket.
     """
 
-    # Frames reach sockets straight from the reply engine (chat.replies.hub), and
-    # cross processes through its own Redis relay. An alias that names no layer means
-    # Channels gives this consumer none: no per-socket layer channel to poll.
-    channel_layer_alias = "glmweb-chat-no-layer"
+    # No channel layer (settings configure none): frames reach sockets straight from
+    # the reply engine and cross processes through its own Redis relay
+    # (docs/websocket.md), so Channels gives this consumer no per-socket channel.
 
     conversation_id: str = ""
     language: str = ""
