@@ -21,12 +21,14 @@ because of a summary. Token counts are estimates (chat.tokens), erring high.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 from uuid import UUID
 
 from django.conf import settings
 
 from chat import catalog, dbpool, summaries, tokens
 from chat.models import Conversation, Message, Summary
+from glmweb import zhipu
 
 SUMMARY_HEADER = (
     "以下是本对话较早部分的摘要，它代替了较早的消息。"
@@ -54,7 +56,7 @@ class PreparedContext:
     summary (left out because they did not fit and summarising failed).
     """
 
-    messages: list[dict[str, str]]
+    messages: list[zhipu.Message]
     summary: Summary | None
     budget: int
     estimated_tokens: int
@@ -171,7 +173,8 @@ def _result(
     messages = _system_message(loaded.conversation.system_prompt, summary_text)
     messages += _turns(kept)
     return PreparedContext(
-        messages=messages,
+        # Roles come from Message.Role, which holds only the API's role names.
+        messages=cast("list[zhipu.Message]", messages),
         summary=summary,
         budget=budget,
         estimated_tokens=_cost(messages),

@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
 
 from django.conf import settings
 
@@ -33,7 +35,7 @@ _MARGIN = 256
 
 
 def latest_summary(
-    conversation_id: object, *, before_message_id: int
+    conversation_id: UUID | str, *, before_message_id: int
 ) -> Summary | None:
     """Return the newest summary that still applies before `before_message_id`.
 
@@ -113,7 +115,7 @@ async def asummarise(
         messages,
         input_budget=model.context - max_tokens - _MARGIN,
     )
-    options: dict[str, object] = {"max_tokens": max_tokens, "temperature": 0.3}
+    options: dict[str, Any] = {"max_tokens": max_tokens, "temperature": 0.3}
     if model.supports("thinking"):
         options["thinking"] = False  # a summary needs no reasoning, only speed
     try:

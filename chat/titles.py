@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from typing import Any
 from uuid import UUID
 
 from django.conf import settings
@@ -90,7 +91,7 @@ _asave_title = dbpool.in_writer(_save_title)
 
 async def _model_title(question: str, answer: str) -> str:
     model = catalog.describe(settings.GLMWEB_TITLE_MODEL)
-    options: dict[str, object] = {"max_tokens": 32, "temperature": 0.3}
+    options: dict[str, Any] = {"max_tokens": 32, "temperature": 0.3}
     if model.supports("thinking"):
         options["thinking"] = False
     request: list[zhipu.Message] = [

@@ -14,7 +14,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Coroutine
-from typing import Any
+from typing import Any, cast
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +35,8 @@ def main() -> None:
     # On SIGTERM/SIGINT Twisted runs "before shutdown" triggers while the loop still
     # runs: the replies streaming here are saved with every token they have, instead
     # of being found later with only their last checkpoint.
-    reactor.addSystemEventTrigger("before", "shutdown", _shut_down_apps)
+    # Twisted types `reactor` as a module, not the IReactorCore it provides.
+    cast(Any, reactor).addSystemEventTrigger("before", "shutdown", _shut_down_apps)
     sys.argv[0] = "daphne"
     CommandLineInterface.entrypoint()
 
@@ -45,9 +46,9 @@ def _shut_down_apps() -> object:
     from twisted.internet import defer
 
     hooks = [
-        app.ashutdown()
+        hook()
         for app in apps.get_app_configs()
-        if callable(getattr(app, "ashutdown", None))
+        if callable(hook := getattr(app, "ashutdown", None))
     ]
     return defer.Deferred.fromFuture(asyncio.ensure_future(_gather(hooks)))
 
