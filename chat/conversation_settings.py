@@ -231,8 +231,8 @@ def validate_settings(
                 errors[name] = error
     code = cleaned.get("model") or (None if "model" in errors else current_model)
     if code is not None:
-        for name, error in _model_errors(cleaned, catalog.describe(code)):
-            errors.setdefault(name, error)
+        for name, refusal in _model_errors(cleaned, catalog.describe(code)):
+            errors.setdefault(name, refusal)
     if errors:
         raise SettingsInvalid({name: errors[name] for name in FIELDS if name in errors})
     return cleaned

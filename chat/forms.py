@@ -86,7 +86,7 @@ class ConversationForm(_PartialForm):
             self.fields["title"].required = True
             self.fields["title"].error_messages["required"] = _("Enter a title.")
 
-    def clean(self) -> dict[str, Any]:
+    def clean(self) -> dict[str, Any] | None:
         cleaned = super().clean()
         raw = {
             name: self.data[name]
@@ -125,10 +125,11 @@ class PresetForm(_PartialForm):
 
     def __init__(self, data: dict[str, Any], *, partial: bool = False) -> None:
         super().__init__(data, partial=partial)
-        if "system_prompt" in self.fields:
+        field = self.fields.get("system_prompt")
+        if isinstance(field, forms.CharField):
             limit = settings.GLMWEB_MAX_SYSTEM_PROMPT_CHARS
-            self.fields["system_prompt"].max_length = limit
-            self.fields["system_prompt"].validators.append(MaxLengthValidator(limit))
+            field.max_length = limit
+            field.validators.append(MaxLengthValidator(limit))
 
     def clean_system_prompt(self) -> str:
         value = self.cleaned_data["system_prompt"]
