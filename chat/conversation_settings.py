@@ -50,6 +50,11 @@ FIELDS = (
     "thinking",
 )
 FLAGS = ("web_search", "thinking")
+# Why a flag cannot be on for a model.
+_UNSUPPORTED = {
+    "web_search": _("%(model)s cannot search the web."),
+    "thinking": _("%(model)s has no thinking mode."),
+}
 
 # Shown for a value of the wrong JSON type. Django's own wording where it has one,
 # so its translations apply.
@@ -191,24 +196,16 @@ def _model_errors(
                 params={"model": model.label, "limit": model.max_output},
             ),
         )
-    if values.get("web_search") and not model.supports("web_search"):
-        yield (
-            "web_search",
-            ValidationError(
-                _("%(model)s cannot search the web."),
-                code="unsupported",
-                params={"model": model.label},
-            ),
-        )
-    if values.get("thinking") and not model.supports("thinking"):
-        yield (
-            "thinking",
-            ValidationError(
-                _("%(model)s has no thinking mode."),
-                code="unsupported",
-                params={"model": model.label},
-            ),
-        )
+    for flag in FLAGS:
+        if values.get(flag) and not model.supports(flag):
+            yield (
+                flag,
+                ValidationError(
+                    _UNSUPPORTED[flag],
+                    code="unsupported",
+                    params={"model": model.label},
+                ),
+            )
 
 
 def validate_settings(

@@ -14,7 +14,7 @@ import uuid
 import pytest
 from asgiref.sync import sync_to_async
 
-from chat import frames, turns
+from chat import conversation_settings, frames, turns
 from chat.models import Conversation, Message
 
 JSON = "application/json"
@@ -127,18 +127,7 @@ def _http(client, conversation: Conversation, options: dict) -> dict | str:
 
 def _stored(conversation: Conversation) -> dict:
     conversation.refresh_from_db()
-    return {
-        name: getattr(conversation, name)
-        for name in (
-            "model",
-            "system_prompt",
-            "temperature",
-            "top_p",
-            "max_tokens",
-            "web_search",
-            "thinking",
-        )
-    }
+    return {name: getattr(conversation, name) for name in conversation_settings.FIELDS}
 
 
 @pytest.mark.django_db
