@@ -3,6 +3,11 @@
 Read from `settings.CHAT_MODELS` (env `GLMWEB_CHAT_MODELS`) every time it is asked, so
 tests and deployments can swap it. Each entry is `{"code", "label", "context",
 "max_output"?, "capabilities"}`; capabilities are drawn from CAPABILITIES.
+
+A role-play model (CharGLM, Emohaa) stays in the catalog but is not offered for plain
+chat: the platform refuses it a request without `meta` (the character), and plain
+chat has no character to send. chat_models() is what the picker offers and what a
+conversation may choose (chat.conversation_settings).
 """
 
 from __future__ import annotations
@@ -35,6 +40,11 @@ class ChatModel:
     def supports(self, capability: str) -> bool:
         """Return whether the model has `capability` (one of CAPABILITIES)."""
         return capability in self.capabilities
+
+    @property
+    def needs_meta(self) -> bool:
+        """Whether every request needs `meta` (a character): the role-play models."""
+        return self.supports("roleplay")
 
 
 class ChatModelDict(TypedDict):
@@ -76,6 +86,17 @@ def list_models() -> list[ChatModel]:
     return models
 
 
+def chat_models() -> list[ChatModel]:
+    """Return the models offered for plain chat: the catalog less those needing `meta`.
+
+    Raises ImproperlyConfigured when that leaves none.
+    """
+    models = [model for model in list_models() if not model.needs_meta]
+    if not models:
+        raise ImproperlyConfigured("CHAT_MODELS offers no model for plain chat")
+    return models
+
+
 def get_model(code: str) -> ChatModel | None:
     """Return the catalog entry for `code` (case-insensitive), or None."""
     wanted = code.lower()
@@ -104,10 +125,12 @@ def describe(code: str) -> ChatModel:
 
 
 def default_model() -> str:
-    """Return the model new conversations get: ZHIPUAI_CHAT_MODEL if offered, else
-    the catalog's first."""
+    """Return the model new conversations get: ZHIPUAI_CHAT_MODEL if offered for plain
+    chat, else the first model that is."""
     preferred = get_model(settings.ZHIPUAI_CHAT_MODEL)
-    return preferred.code if preferred else list_models()[0].code
+    if preferred is not None and not preferred.needs_meta:
+        return preferred.code
+    return chat_models()[0].code
 
 
 def context_length(code: str) -> int:
@@ -127,5 +150,6 @@ def model_dict(model: ChatModel) -> ChatModelDict:
 
 
 def catalog() -> list[ChatModelDict]:
-    """Return the whole catalog as JSON-ready dicts."""
-    return [model_dict(model) for model in list_models()]
+    """Return the models offered for plain chat (the picker's list) as JSON-ready
+    dicts; role-play models wait for characters."""
+    return [model_dict(model) for model in chat_models()]

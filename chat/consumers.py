@@ -8,6 +8,7 @@ from typing import Any
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils.translation import get_supported_language_variant
 from django.utils.translation.trans_real import parse_accept_lang_header
 
@@ -117,9 +118,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
             client_id = str(getattr(request, "client_id", "") or "") or None
             await self._handle(request)
         except frames.FrameRefused as refused:
-            await self._refuse(refused.code, refused.field, refused.client_id)
+            await self._refuse(
+                refused.code, refused.field, refused.client_id, refused.reason
+            )
         except turns.TurnRefused as refused:
-            await self._refuse(refused.code, "", client_id)
+            await self._refuse(refused.code, refused.field, client_id, refused.reason)
 
     async def _handle(self, request: frames.Request) -> None:
         if isinstance(request, frames.SendRequest):
@@ -148,6 +151,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if not turn.created:
             await replies.areplay(turn, self)
 
-    async def _refuse(self, code: str, field: str, client_id: str | None) -> None:
-        message = frames.refusal_text(code, self.language, field)
+    async def _refuse(
+        self,
+        code: str,
+        field: str,
+        client_id: str | None,
+        reason: ValidationError | None = None,
+    ) -> None:
+        message = frames.refusal_text(code, self.language, field, reason)
         await self._send_now(protocol.error(code, message, client_id))

@@ -13,11 +13,12 @@ from uuid import UUID
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.http import Http404
 from django.utils import timezone
 
-from chat import catalog
+from chat import conversation_settings
 from chat.models import Conversation, Message, Summary
 
 # The sidebar shows at most this many conversations (search narrows it down).
@@ -25,19 +26,9 @@ SIDEBAR_LIMIT = 500
 # Characters of context on each side of a search match in a snippet.
 SNIPPET_RADIUS = 40
 
-# The settings a conversation's replies use; a message.send may change them too
-# (docs/websocket.md, `options`).
-REPLY_SETTING_FIELDS = (
-    "model",
-    "system_prompt",
-    "temperature",
-    "top_p",
-    "max_tokens",
-    "web_search",
-    "thinking",
-)
-# Fields a user may change (PATCH); the form validates their values.
-EDITABLE_FIELDS = ("title", "pinned", "archived", *REPLY_SETTING_FIELDS)
+# Fields a user may change (PATCH): the form checks the first three, the settings are
+# conversation_settings'.
+EDITABLE_FIELDS = ("title", "pinned", "archived", *conversation_settings.FIELDS)
 
 
 @dataclass(frozen=True)
@@ -70,30 +61,18 @@ def get_owned_conversation(
 def create_conversation(user: AbstractBaseUser, **fields: Any) -> Conversation:
     """Create a conversation for `user` with validated `fields` (see EDITABLE_FIELDS).
 
-    Unset fields get defaults: the catalog's default model, no system prompt, and the
-    platform's own sampling defaults (None).
+    Unset settings get conversation_settings.defaults(): the catalog's default model,
+    no system prompt, and the platform's own sampling defaults (None).
     """
-    values = {key: value for key, value in fields.items() if key in EDITABLE_FIELDS}
-    if not values.get("model"):
-        values["model"] = catalog.default_model()
-    for key in ("temperature", "top_p", "max_tokens"):
-        values.setdefault(key, None)
-    values["system_prompt"] = values.get("system_prompt") or ""
-    title = values.pop("title", "") or ""
-    _drop_unsupported_flags(values, values["model"])
+    title = fields.get("title") or ""
     return Conversation.objects.create(
-        owner=user, title=title, title_is_auto=not title, **values
+        owner=user,
+        title=title,
+        title_is_auto=not title,
+        pinned=bool(fields.get("pinned")),
+        archived=bool(fields.get("archived")),
+        **conversation_settings.initial_settings(fields),
     )
-
-
-def _drop_unsupported_flags(values: dict[str, Any], model_code: str) -> None:
-    # A model without web search or thinking would have the request refused (or the
-    # flag silently ignored); the form refuses an explicit True, and a model change
-    # turns the flag off rather than failing.
-    model = catalog.describe(model_code)
-    for flag in ("web_search", "thinking"):
-        if values.get(flag) and not model.supports(flag):
-            values[flag] = False
 
 
 def _save_fields(conversation: Conversation, values: dict[str, Any]) -> None:
@@ -107,25 +86,21 @@ def _save_fields(conversation: Conversation, values: dict[str, Any]) -> None:
 def update_conversation(conversation: Conversation, **changes: Any) -> Conversation:
     """Apply validated `changes` (keys of EDITABLE_FIELDS) and save them.
 
-    A title set by the user turns automatic titling off for good. Changing the model
-    turns off web search or thinking when the new model lacks them. The conversation's
+    A title set by the user turns automatic titling off for good. The settings are
+    written by conversation_settings.apply_settings (changing the model turns off web
+    search or thinking when the new model lacks them). The conversation's
     `updated_at` (its place in the sidebar) does not change.
     """
-    values = {key: value for key, value in changes.items() if key in EDITABLE_FIELDS}
+    values = {
+        key: changes[key] for key in ("title", "pinned", "archived") if key in changes
+    }
     if "title" in values:
         values["title"] = values["title"] or ""
         values["title_is_auto"] = False
-    if "system_prompt" in values:
-        values["system_prompt"] = values["system_prompt"] or ""
-    if "model" in values:
-        flags = {
-            "web_search": values.get("web_search", conversation.web_search),
-            "thinking": values.get("thinking", conversation.thinking),
-        }
-        _drop_unsupported_flags(flags, values["model"])
-        values.update(flags)
-    if values:
-        _save_fields(conversation, values)
+    with transaction.atomic():
+        if values:
+            _save_fields(conversation, values)
+        conversation_settings.apply_settings(conversation, changes)
     return conversation
 
 

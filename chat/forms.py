@@ -1,4 +1,4 @@
-"""Validation of what the chat API accepts: conversation settings, renames, presets.
+"""Validation of what the chat API accepts: conversations, renames, presets.
 
 The forms take decoded JSON objects. With `partial=True` (PATCH) only the keys
 present are validated and returned. Error messages come out in the active language
@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
-from chat import catalog
+from chat import catalog, conversation_settings
 from chat.models import Conversation
 
 
@@ -23,7 +23,7 @@ class JSONBooleanField(forms.Field):
     """A JSON `true` or `false`; anything else (strings, numbers, null) is refused."""
 
     widget = forms.HiddenInput
-    default_error_messages = {"invalid": _("Must be true or false.")}
+    default_error_messages = {"invalid": conversation_settings.FLAG_INVALID}
 
     def to_python(self, value: Any) -> bool:
         if value is True or value is False:
@@ -50,28 +50,23 @@ class _PartialForm(forms.Form):
         return {name: self.cleaned_data[name] for name in self.fields}
 
 
-class ConversationForm(_PartialForm):
-    """A conversation's settings, as created (POST) or changed (PATCH).
+class _Setting(forms.Field):
+    """A conversation setting as the JSON had it; ConversationForm.clean() checks it
+    with the rule the websocket uses too (chat.conversation_settings)."""
 
-    Ranges are the platform's: temperature in [0, 1], top_p in (0, 1], max_tokens from
-    1 to the model's max_output (chat.catalog). null means "the platform's default"
-    for the three sampling settings.
+    widget = forms.HiddenInput
+
+
+class ConversationForm(_PartialForm):
+    """A conversation as created (POST) or changed (PATCH): its title, pin and archive
+    flags (checked here) and its settings (checked by
+    conversation_settings.validate_settings against the conversation's model, or the
+    default model for a new one).
     """
 
     title = forms.CharField(max_length=200, required=False)
     pinned = JSONBooleanField(required=False)
     archived = JSONBooleanField(required=False)
-    model = forms.ChoiceField(required=False)
-    system_prompt = forms.CharField(required=False, strip=False)
-    temperature = forms.FloatField(
-        required=False,
-        min_value=catalog.TEMPERATURE_RANGE[0],
-        max_value=catalog.TEMPERATURE_RANGE[1],
-    )
-    top_p = forms.FloatField(required=False, max_value=catalog.TOP_P_RANGE[1])
-    max_tokens = forms.IntegerField(required=False, min_value=1)
-    web_search = JSONBooleanField(required=False)
-    thinking = JSONBooleanField(required=False)
 
     def __init__(
         self,
@@ -82,70 +77,44 @@ class ConversationForm(_PartialForm):
     ) -> None:
         super().__init__(data, partial=partial)
         self.conversation = conversation
-        if "model" in self.fields:
-            self.fields["model"].choices = [
-                (model.code, model.label) for model in catalog.list_models()
-            ]
-        if "system_prompt" in self.fields:
-            self.fields[
-                "system_prompt"
-            ].max_length = settings.GLMWEB_MAX_SYSTEM_PROMPT_CHARS
-            self.fields["system_prompt"].validators.append(
-                MaxLengthValidator(settings.GLMWEB_MAX_SYSTEM_PROMPT_CHARS)
-            )
+        self.settings: dict[str, Any] = {}
+        for name in conversation_settings.FIELDS:
+            if name in data:
+                self.fields[name] = _Setting(required=False)
         if partial and "title" in self.fields:
             # Renaming to nothing is refused; the title can only be replaced.
             self.fields["title"].required = True
             self.fields["title"].error_messages["required"] = _("Enter a title.")
-        if partial and "model" in self.fields:
-            self.fields["model"].required = True
 
-    def clean_top_p(self) -> float | None:
-        value = self.cleaned_data.get("top_p")
-        if value is not None and value <= catalog.TOP_P_RANGE[0]:
-            raise ValidationError(
-                _("Must be greater than 0 and at most 1."), code="min_value"
-            )
-        return value
-
-    def _model(self) -> catalog.ChatModel:
-        code = self.cleaned_data.get("model") or (
+    def clean(self) -> dict[str, Any] | None:
+        cleaned = super().clean()
+        raw = {
+            name: self.data[name]
+            for name in conversation_settings.FIELDS
+            if name in self.data
+        }
+        current = (
             self.conversation.model if self.conversation else catalog.default_model()
         )
-        return catalog.describe(code)
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        model = self._model()
-        max_tokens = cleaned.get("max_tokens")
-        if max_tokens is not None and max_tokens > model.max_output:
-            self.add_error(
-                "max_tokens",
-                ValidationError(
-                    _("%(model)s writes at most %(limit)d tokens per reply."),
-                    code="max_value",
-                    params={"model": model.label, "limit": model.max_output},
-                ),
+        try:
+            self.settings = conversation_settings.validate_settings(
+                raw, current_model=current
             )
-        if cleaned.get("web_search") and not model.supports("web_search"):
-            self.add_error(
-                "web_search",
-                ValidationError(
-                    _("%(model)s cannot search the web."),
-                    code="unsupported",
-                    params={"model": model.label},
-                ),
-            )
-        if cleaned.get("thinking") and not model.supports("thinking"):
-            self.add_error(
-                "thinking",
-                ValidationError(
-                    _("%(model)s has no thinking mode."),
-                    code="unsupported",
-                    params={"model": model.label},
-                ),
-            )
+        except conversation_settings.SettingsInvalid as invalid:
+            for name, error in invalid.errors.items():
+                self.add_error(name, error)
         return cleaned
+
+    def cleaned_changes(self) -> dict[str, Any]:
+        """Return the cleaned title/pinned/archived present and the settings."""
+        return {
+            **{
+                name: self.cleaned_data[name]
+                for name in self.fields
+                if name not in conversation_settings.FIELDS
+            },
+            **self.settings,
+        }
 
 
 class PresetForm(_PartialForm):
@@ -156,10 +125,11 @@ class PresetForm(_PartialForm):
 
     def __init__(self, data: dict[str, Any], *, partial: bool = False) -> None:
         super().__init__(data, partial=partial)
-        if "system_prompt" in self.fields:
+        field = self.fields.get("system_prompt")
+        if isinstance(field, forms.CharField):
             limit = settings.GLMWEB_MAX_SYSTEM_PROMPT_CHARS
-            self.fields["system_prompt"].max_length = limit
-            self.fields["system_prompt"].validators.append(MaxLengthValidator(limit))
+            field.max_length = limit
+            field.validators.append(MaxLengthValidator(limit))
 
     def clean_system_prompt(self) -> str:
         value = self.cleaned_data["system_prompt"]

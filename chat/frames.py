@@ -7,15 +7,16 @@ user's language and never closes the socket over bad input.
 
 from __future__ import annotations
 
-import math
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import translation
 
-from chat import catalog
+from chat import conversation_settings
 
 # code -> (zh-hans, en)
 _WORDING: dict[str, tuple[str, str]] = {
@@ -42,22 +43,38 @@ _WORDING: dict[str, tuple[str, str]] = {
 
 
 class FrameRefused(Exception):
-    """A client frame was refused; `code` is the protocol's error code."""
+    """A client frame was refused; `code` is the protocol's error code.
+
+    `reason`, for an invalid option, is the settings rule's own wording.
+    """
 
     def __init__(
-        self, code: str, *, field: str = "", client_id: str | None = None
+        self,
+        code: str,
+        *,
+        field: str = "",
+        client_id: str | None = None,
+        reason: ValidationError | None = None,
     ) -> None:
         super().__init__(code, field)
         self.code = code
         self.field = field
         self.client_id = client_id
+        self.reason = reason
 
 
-def refusal_text(code: str, language: str, field: str = "") -> str:
-    """Return the user-facing wording of a refusal code in `language`."""
-    pair = _WORDING.get(code, _WORDING["invalid"])
-    text = pair[0 if language.lower().startswith("zh") else 1]
-    return text.format(field=field or "?", limit=settings.GLMWEB_MAX_MESSAGE_CHARS)
+def refusal_text(
+    code: str, language: str, field: str = "", reason: ValidationError | None = None
+) -> str:
+    """Return the user-facing wording of a refusal code in `language`, followed by
+    `reason` (rendered in that language) when there is one."""
+    chinese = language.lower().startswith("zh")
+    text = _WORDING.get(code, _WORDING["invalid"])[0 if chinese else 1]
+    text = text.format(field=field or "?", limit=settings.GLMWEB_MAX_MESSAGE_CHARS)
+    if reason is None:
+        return text
+    with translation.override(language):
+        return ("" if chinese else " ").join([text, *reason.messages])
 
 
 @dataclass(frozen=True)
@@ -118,76 +135,29 @@ def _message_id(frame: dict[str, Any], *, required: bool) -> int | None:
     return raw
 
 
-def _number(value: Any, name: str, low: float, high: float, client_id: str) -> Any:
-    if value is None:
-        return None
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or not low <= value <= high
-    ):
-        raise FrameRefused("invalid", field=f"options.{name}", client_id=client_id)
-    return float(value)
-
-
 def parse_options(raw: Any, client_id: str = "") -> dict[str, Any]:
     """Return validated conversation options; raise FrameRefused("invalid").
 
-    Ranges are the platform's (chat.catalog): temperature in [0, 1], top_p in (0, 1],
-    max_tokens from 1 to the model's max_output, a model from the catalog.
+    The rules are conversation_settings', which the HTTP API uses too; those that
+    depend on the conversation's model are checked again by chat.turns once it is
+    loaded. A key that is not a setting is refused.
     """
     if raw is None:
         return {}
     if not isinstance(raw, dict):
         raise FrameRefused("invalid", field="options", client_id=client_id)
-    options: dict[str, Any] = {}
-    model = None
-    if "model" in raw:
-        model = (
-            catalog.get_model(raw["model"]) if isinstance(raw["model"], str) else None
-        )
-        if model is None:
-            raise FrameRefused("invalid", field="options.model", client_id=client_id)
-        options["model"] = model.code
-    for name, value in raw.items():
-        bad = FrameRefused("invalid", field=f"options.{name}", client_id=client_id)
-        if name == "model":
-            continue
-        if name == "system_prompt":
-            if (
-                not isinstance(value, str)
-                or len(value) > settings.GLMWEB_MAX_SYSTEM_PROMPT_CHARS
-            ):
-                raise bad
-            options[name] = value.strip()
-        elif name == "temperature":
-            options[name] = _number(value, name, *catalog.TEMPERATURE_RANGE, client_id)
-        elif name == "top_p":
-            top_p = _number(value, name, *catalog.TOP_P_RANGE, client_id)
-            if top_p is not None and top_p <= catalog.TOP_P_RANGE[0]:
-                raise bad
-            options[name] = top_p
-        elif name == "max_tokens":
-            ceiling = (
-                model.max_output
-                if model
-                else max(m.max_output for m in catalog.list_models())
-            )
-            if value is not None and (
-                isinstance(value, bool)
-                or not isinstance(value, int)
-                or not 1 <= value <= ceiling
-            ):
-                raise bad
-            options[name] = value
-        elif name in ("web_search", "thinking"):
-            if not isinstance(value, bool):
-                raise bad
-            options[name] = value
-        else:
-            raise bad
-    return options
+    for name in raw:
+        if name not in conversation_settings.FIELDS:
+            raise FrameRefused("invalid", field=f"options.{name}", client_id=client_id)
+    try:
+        return conversation_settings.validate_settings(raw, current_model=None)
+    except conversation_settings.SettingsInvalid as invalid:
+        raise FrameRefused(
+            "invalid",
+            field=f"options.{invalid.field}",
+            client_id=client_id,
+            reason=invalid.error,
+        ) from None
 
 
 def parse(raw: str | bytes | None) -> Request:

@@ -27,18 +27,28 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from chat import conversations, dbpool
+from chat import conversation_settings, dbpool
 from chat.models import Conversation, Message, Summary
 
 
 class TurnRefused(Exception):
     """A turn could not start; `code` is the protocol's error code."""
 
-    def __init__(self, code: str, message_id: int | None = None) -> None:
+    def __init__(
+        self,
+        code: str,
+        message_id: int | None = None,
+        *,
+        field: str = "",
+        reason: ValidationError | None = None,
+    ) -> None:
         super().__init__(code)
         self.code = code
         # For "busy": the assistant message that is still streaming.
         self.message_id = message_id
+        # For "invalid": the refused option (`options.max_tokens`) and why.
+        self.field = field
+        self.reason = reason
 
 
 @dataclass
@@ -170,20 +180,26 @@ def send_message(
     """Save `options` on the conversation, the user's message and a streaming reply.
 
     Raises TurnRefused("busy") while another reply streams, TurnRefused("not_found")
-    when the conversation is gone. A client_id seen before returns that turn.
+    when the conversation is gone, TurnRefused("invalid", field=...) when an option
+    breaks conversation_settings' rules for the conversation's model. A client_id
+    seen before returns that turn.
     """
 
     def build(conversation: Conversation) -> Turn:
-        changed = [
-            name
-            for name, value in (options or {}).items()
-            if name in conversations.REPLY_SETTING_FIELDS
-            and getattr(conversation, name) != value
-        ]
-        for name in changed:
-            setattr(conversation, name, (options or {})[name])
-        # Always bump updated_at: the sidebar lists the latest conversation first.
-        conversation.save(update_fields=[*changed, "updated_at"])
+        # Checked again here, under the lock: only now is the conversation's model
+        # known, which max_tokens, web_search and thinking are checked against.
+        try:
+            values = conversation_settings.validate_settings(
+                options or {}, current_model=conversation.model
+            )
+        except conversation_settings.SettingsInvalid as invalid:
+            raise TurnRefused(
+                "invalid", field=f"options.{invalid.field}", reason=invalid.error
+            ) from None
+        # activity: updated_at moves, as the sidebar lists the latest first.
+        changed = conversation_settings.apply_settings(
+            conversation, values, activity=True
+        )
         user, assistant = _new_exchange(conversation, client_id, text)
         return Turn(
             conversation,

@@ -50,3 +50,28 @@ def test_malformed_catalog_is_a_configuration_error(settings, entries):
     settings.CHAT_MODELS = entries
     with pytest.raises(ImproperlyConfigured):
         catalog.list_models()
+
+
+def test_roleplay_models_stay_in_the_catalog_but_are_not_offered_for_plain_chat():
+    charglm = catalog.get_model("charglm-4")
+    assert charglm is not None and charglm.needs_meta
+    assert not catalog.get_model("glm-4.6").needs_meta
+    offered = [model.code for model in catalog.chat_models()]
+    assert "charglm-4" not in offered and "glm-4.6" in offered
+    assert [model["code"] for model in catalog.catalog()] == offered
+
+
+def test_default_model_is_never_one_that_needs_a_character(settings):
+    settings.ZHIPUAI_CHAT_MODEL = "charglm-4"
+    assert catalog.default_model() == "glm-4-flash"
+    settings.CHAT_MODELS = [
+        {"code": "charglm-3", "capabilities": ["text", "roleplay"]},
+        {"code": "glm-4-air"},
+    ]
+    assert catalog.default_model() == "glm-4-air"
+
+
+def test_catalog_with_only_roleplay_models_is_a_configuration_error(settings):
+    settings.CHAT_MODELS = [{"code": "charglm-4", "capabilities": ["roleplay"]}]
+    with pytest.raises(ImproperlyConfigured):
+        catalog.chat_models()

@@ -8,7 +8,7 @@ import pytest
 from django.http import Http404
 from django.utils import timezone
 
-from chat import conversations
+from chat import conversation_settings, conversations
 from chat.models import Conversation
 
 
@@ -78,3 +78,32 @@ def test_purge_task_deletes_only_conversations_deleted_past_the_retention(
         recent.pk,
         kept.pk,
     }
+
+
+@pytest.mark.django_db
+def test_settings_change_is_written_once_and_does_not_move_the_conversation(
+    user, make_conversation, django_assert_num_queries
+):
+    conversation = make_conversation(user, model="glm-4.6", thinking=True)
+    before = Conversation.objects.get(pk=conversation.pk).updated_at
+    with django_assert_num_queries(1):
+        changed = conversation_settings.apply_settings(
+            conversation, {"model": "glm-4-air", "temperature": 0.3}
+        )
+    assert changed == ["model", "temperature", "thinking"]
+    saved = Conversation.objects.get(pk=conversation.pk)
+    assert (saved.model, saved.temperature, saved.thinking) == ("glm-4-air", 0.3, False)
+    assert saved.updated_at == before
+    with django_assert_num_queries(0):
+        assert conversation_settings.apply_settings(conversation, {"top_p": None}) == []
+
+
+@pytest.mark.django_db
+def test_create_takes_the_settings_defaults(user, settings):
+    settings.ZHIPUAI_CHAT_MODEL = "glm-4-air"
+    conversation = conversations.create_conversation(user, pinned=True)
+    assert conversation.pinned
+    assert {
+        name: getattr(conversation, name) for name in conversation_settings.FIELDS
+    } == conversation_settings.defaults()
+    assert conversation.model == "glm-4-air"

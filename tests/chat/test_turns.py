@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from django.utils import translation
 
 from chat import turns
 from chat.models import Message, Summary
@@ -156,3 +157,26 @@ def test_interrupt_orphan_keeps_the_checkpoint_text(user, conversation):
     assert message.status == Message.Status.INTERRUPTED
     assert (message.content, message.error_code) == ("partial", "server_restarted")
     assert turns.interrupt_orphan(turn.assistant.pk, "other", "", []) is None
+
+
+def test_send_message_checks_options_against_the_conversations_model(
+    user, make_conversation
+):
+    # max_tokens within the catalog's largest ceiling but above this model's: only
+    # the turn, which knows the conversation's model, can refuse it.
+    conversation = make_conversation(user, model="glm-4v-flash")
+    with pytest.raises(turns.TurnRefused) as refused:
+        turns.send_message(
+            str(conversation.pk), user.pk, uuid.uuid4(), "Hi", {"max_tokens": 2000}
+        )
+    assert (refused.value.code, refused.value.field) == (
+        "invalid",
+        "options.max_tokens",
+    )
+    with translation.override("en"):
+        assert refused.value.reason.messages == [
+            "GLM-4V-Flash writes at most 1024 tokens per reply."
+        ]
+    conversation.refresh_from_db()
+    assert conversation.max_tokens is None
+    assert not Message.objects.filter(conversation=conversation).exists()

@@ -72,6 +72,19 @@ def test_create_with_settings_saves_them(alice_client):
         ("en", "thinking", True, "GLM-4-Flash has no thinking mode."),
         ("zh-hans", "web_search", "yes", "必须是 true 或 false。"),
         ("en", "model", "gpt-4", "Select a valid choice."),
+        (
+            "en",
+            "model",
+            "charglm-4",
+            "CharGLM-4 is a role-play model: it needs a character, which plain chat "
+            "does not have yet. Choose another model.",
+        ),
+        (
+            "zh-hans",
+            "model",
+            "CharGLM-4",
+            "CharGLM-4 是角色扮演模型，需要角色设定，普通对话暂不支持。请换一个模型。",
+        ),
     ],
 )
 def test_create_refuses_out_of_range_settings_in_the_users_language(
@@ -304,7 +317,13 @@ def test_loading_a_long_conversation_stays_under_six_queries(
     add_turns(conversation, [(f"q{i}", f"a{i}") for i in range(200)])
     # Session, user, conversation, messages, summaries.
     with django_assert_max_num_queries(5):
-        alice_client.get(f"/api/conversations/{conversation.pk}/")
+        response = alice_client.get(f"/api/conversations/{conversation.pk}/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["conversation"]["id"] == str(conversation.pk)
+    assert len(body["messages"]) == 400
+    assert [m["content"] for m in body["messages"][:2]] == ["q0", "a0"]
+    assert body["messages"][-1]["content"] == "a199"
 
 
 @pytest.mark.django_db
@@ -356,3 +375,12 @@ def test_wrong_method_is_405_json(alice_client):
     assert response.status_code == 405
     assert response["Allow"] == "GET"
     assert response.json()["error"]["code"] == "method_not_allowed"
+
+
+@pytest.mark.django_db
+def test_models_api_and_page_offer_no_model_that_needs_a_character(alice_client):
+    listed = alice_client.get("/api/models/").json()
+    codes = [model["code"] for model in listed["models"]]
+    assert "glm-4.6" in codes and "charglm-4" not in codes
+    page = alice_client.get("/").content.decode()
+    assert "glm-4.6" in page and "charglm-4" not in page
