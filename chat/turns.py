@@ -1,8 +1,10 @@
 """The database side of a conversation's turns: send, regenerate, edit, finish.
 
 Every service here is synchronous (each runs in one transaction) and has an async twin
-for consumers, run in a thread pool (see _in_pool). The reply itself is run by
-chat.replies; these functions only save what it needs and what it produced.
+for the reply engine, run as chat/dbpool.py's rule says (writes on the writer, reads
+in the pool; the twins are at the end). The reply itself is run by chat.replies; these
+functions only save what it needs and what it produced. A conversation's settings are
+checked and written by chat/conversation_settings.py, here as everywhere.
 
 Rules kept here:
 - Idempotent by `client_id`: the unique constraint (conversation, client_id) holds
