@@ -48,9 +48,6 @@ UNCONFIRMED = "submission_unconfirmed"
 DEADLINE = "deadline"
 UPSTREAM_FAILED = "upstream_failed"
 
-# httpx failures that happen before a byte of the request is written: safe to resend.
-_NOT_SENT = {"ConnectError", "ConnectTimeout", "PoolTimeout", "ConnectionRefusedError"}
-
 
 @dataclass(frozen=True, slots=True)
 class Next:
@@ -232,17 +229,9 @@ def _accepted(job: VideoJob, task_id: str) -> Next | None:
     return Next("poll", job.pk, job.request_id, countdown, seq=0)
 
 
-def request_was_sent(exc: zhipu.GLMError) -> bool:
-    """Return whether the request may have reached the platform before `exc`."""
-    if exc.status is not None:
-        return True
-    cause = exc.__cause__
-    return cause is None or type(cause).__name__ not in _NOT_SENT
-
-
 def _submission_failed(job: VideoJob, exc: zhipu.GLMError) -> Next | None:
     answered_error = exc.status is not None and exc.status >= 400
-    if (answered_error and exc.transient) or not request_was_sent(exc):
+    if (answered_error and exc.transient) or not exc.request_sent:
         # The platform answered "not now" (429/503/5xx) or never got the request:
         # no task exists, so sending again with the same request id is safe.
         return _back_off(job, exc)

@@ -40,6 +40,7 @@ KEYS: dict[str, str] = {
     "video_fail": "flag",
     "ready_after": "float",
     "echo": "flag",
+    "hang_up": "flag",
 }
 FLAG_OFF = {"0", "false", "no", "off"}
 

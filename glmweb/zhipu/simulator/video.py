@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from .catalog import find_model
 from .directives import request_directives
 from .errors import platform_error
-from .http import Request, Send, send_bytes, send_json
+from .http import Request, Send, hang_up, send_bytes, send_json
 from .ids import new_request_id, new_task_id
 from .jobs import Job
 from .vision import analyse_image, is_remote
@@ -89,6 +89,8 @@ async def create_generation(
             failed=bool(directives.get("video_fail")),
         )
     )
+    if directives.get("hang_up"):
+        await hang_up(send)  # the task exists; its id never reaches the client
     await send_json(
         send,
         {
