@@ -39,6 +39,7 @@ KEYS: dict[str, str] = {
     "no_done": "flag",
     "video_fail": "flag",
     "ready_after": "float",
+    "media_drip_s": "float",
     "echo": "flag",
     "hang_up": "flag",
 }
