@@ -94,11 +94,11 @@ def to_markdown(conversation: Conversation) -> str:
             )
             heading += f" · {_when(message)}"
         lines += ["", "---", "", heading, ""]
-        if message.reasoning_content:
+        if message.reasoning:
             lines += [
                 f"> **{LABELS['thinking']}**",
                 ">",
-                _quote(message.reasoning_content),
+                _quote(message.reasoning),
             ]
             lines.append("")
         lines.append(message.content)

@@ -76,18 +76,23 @@ class Message(models.Model):
     # id and finds the message already there.
     client_id = models.UUIDField(null=True, blank=True)
     content = models.TextField(blank=True)
-    reasoning_content = models.TextField(blank=True)
+    # The platform calls it `reasoning_content`; the client (zhipu.ChatDelta) names it
+    # `reasoning`, and so does everything in the app from there on.
+    reasoning = models.TextField(blank=True)
     # Search results a web-search reply cites: [{"title", "link", "media", ...}].
     web_search = models.JSONField(default=list, blank=True)
     status = models.CharField(
         max_length=16, choices=Status.choices, default=Status.COMPLETE
     )
     # The GLMError kind ("rate_limited", "content_blocked", ...) or a chat-level one
-    # ("stopped_by_restart"); the platform's business code and its own message are kept
-    # for the admin. Users see wording in their language, made from these when shown.
+    # ("server_restarted"), and the platform's business code: users see wording in their
+    # language, made from these when shown. `error_message` is the technical account
+    # for the admin; `error_detail` only the platform's own explanation, cleaned to
+    # plain short text (zhipu.GLMError.platform_message), which the page shows too.
     error_code = models.CharField(max_length=64, blank=True)
     error_upstream_code = models.CharField(max_length=16, blank=True)
     error_message = models.TextField(blank=True)
+    error_detail = models.TextField(blank=True)
     model = models.CharField(max_length=64, blank=True)
     prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
     completion_tokens = models.PositiveIntegerField(null=True, blank=True)

@@ -10,39 +10,29 @@ from datetime import datetime
 from typing import Any, TypedDict
 
 from chat.models import Conversation, Message, Summary
-from glmweb.zhipu import messages as error_wording
+from glmweb import zhipu
+from glmweb.zhipu import wording
 
-# Failures worth retrying as they are; the rest need the user (or an admin) to change
-# something first.
-RETRYABLE_ERRORS = frozenset(
-    {
-        "unavailable",
-        "rate_limited",
-        "overloaded",
-        "server_error",
-        "timeout",
-        "connection_failed",
-        "stream_interrupted",
-        "bad_response",
-        "stream_error",
-        "server_restarted",
-        "error",
-    }
-)
-
-# Chat-level error codes, beside the GLMError kinds the client raises.
-_CHAT_ERRORS: dict[str, tuple[str, str]] = {
+# Chat-level error codes, beside the GLMError kinds the client raises: wording (None:
+# the tree's wording for that kind) and whether regenerating can help. "error" is an
+# unexpected fault on our side, not the platform's refusal, so a retry may pass.
+_CHAT_ERRORS: dict[str, tuple[tuple[str, str] | None, bool]] = {
     "server_restarted": (
-        "服务器在回复过程中重启了，已保留中断前的部分回复。",
-        "The server restarted during this reply; the part written before that has "
-        "been kept.",
+        (
+            "服务器在回复过程中重启了，已保留中断前的部分回复。",
+            "The server restarted during this reply; the part written before that "
+            "has been kept.",
+        ),
+        True,
     ),
+    "error": (None, True),
 }
 
 
 class ErrorDict(TypedDict):
     code: str
-    message: str
+    message: str  # our wording, in the reader's language
+    detail: str  # the platform's own words (plain text, capped), or ""
     retryable: bool
 
 
@@ -91,11 +81,18 @@ def _iso(value: datetime | None) -> str | None:
 
 def error_text(code: str, upstream_code: str, interrupted: bool, language: str) -> str:
     """Return the user-facing wording for a stored reply error, in `language`."""
+    own = _CHAT_ERRORS.get(code, (None, False))[0]
+    if own is not None:
+        return own[0 if language.lower().startswith("zh") else 1]
+    return wording.user_message(code, upstream_code or None, interrupted, language)
+
+
+def error_retryable(code: str, upstream_code: str) -> bool:
+    """Return whether regenerating a reply that failed with `code` may succeed: the
+    error tree's transient flag (zhipu.is_transient), or the chat-level table."""
     if code in _CHAT_ERRORS:
-        return _CHAT_ERRORS[code][0 if language.lower().startswith("zh") else 1]
-    return error_wording.user_message(
-        code, upstream_code or None, interrupted, language
-    )
+        return _CHAT_ERRORS[code][1]
+    return zhipu.is_transient(code, upstream_code or None)
 
 
 def message_dict(message: Message, language: str = "zh-hans") -> MessageDict:
@@ -110,7 +107,10 @@ def message_dict(message: Message, language: str = "zh-hans") -> MessageDict:
                 bool(message.content) and message.status == Message.Status.INTERRUPTED,
                 language,
             ),
-            "retryable": message.error_code in RETRYABLE_ERRORS,
+            "detail": message.error_detail,
+            "retryable": error_retryable(
+                message.error_code, message.error_upstream_code
+            ),
         }
     usage = None
     if message.prompt_tokens is not None or message.completion_tokens is not None:
@@ -123,7 +123,7 @@ def message_dict(message: Message, language: str = "zh-hans") -> MessageDict:
         "client_id": str(message.client_id) if message.client_id else None,
         "role": message.role,
         "content": message.content,
-        "reasoning": message.reasoning_content,
+        "reasoning": message.reasoning,
         "web_search": message.web_search or [],
         "status": message.status,
         "error": error,

@@ -81,6 +81,7 @@ class ReplyOutcome:
     error_code: str = ""
     error_upstream_code: str = ""
     error_message: str = ""
+    error_detail: str = ""
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     request_id: str = ""
@@ -286,11 +287,12 @@ def finish_reply(message: Message, outcome: ReplyOutcome) -> Message | None:
     fields = {
         "status": outcome.status,
         "content": outcome.content,
-        "reasoning_content": outcome.reasoning,
+        "reasoning": outcome.reasoning,
         "web_search": outcome.web_search,
         "error_code": outcome.error_code,
         "error_upstream_code": outcome.error_upstream_code,
         "error_message": outcome.error_message[:2000],
+        "error_detail": outcome.error_detail,
         "prompt_tokens": outcome.prompt_tokens,
         "completion_tokens": outcome.completion_tokens,
         "request_id": outcome.request_id[:128],
@@ -321,7 +323,7 @@ def interrupt_orphan(
     ).update(
         status=Message.Status.INTERRUPTED,
         content=content,
-        reasoning_content=reasoning,
+        reasoning=reasoning,
         web_search=web_search,
         error_code="server_restarted",
         finished_at=now,

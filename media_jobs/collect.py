@@ -3,14 +3,19 @@
 The platform's result URLs expire, so this runs as soon as a poll sees SUCCESS. Each
 file is downloaded to a temporary file (never held in memory), checked — the server's
 content type must be one we accept, the size within its cap, and the first bytes must
-really be an MP4 / a PNG, JPEG or WebP — and only then saved, under a name fixed by the
-job and attempt, so a repeated collection (after a killed worker) overwrites rather
-than piles up.
+really be an MP4 / a PNG, JPEG or WebP — and only then saved.
+
+Every collection saves under names of its own (job, attempt and a fresh token): two
+collections of one job can overlap (the sweep re-enqueues a poll whose collection looks
+stalled), and the one that loses the race to mark the job succeeded deletes exactly
+what it wrote, never the winner's file.
 """
 
 from __future__ import annotations
 
+import secrets
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO
 
@@ -53,7 +58,13 @@ def sniff_image(head: bytes) -> str | None:
     return None
 
 
-def _download(url: str, out: IO[bytes], max_bytes: int, types: frozenset[str]) -> int:
+def _download(
+    url: str,
+    out: IO[bytes],
+    max_bytes: int,
+    types: frozenset[str],
+    on_progress: Callable[[int], None] | None,
+) -> int:
     info = media.download_media(
         url,
         out,
@@ -61,43 +72,67 @@ def _download(url: str, out: IO[bytes], max_bytes: int, types: frozenset[str]) -
         content_types=types,
         timeout=settings.VIDEO_DOWNLOAD_TIMEOUT,
         connect_timeout=settings.ZHIPUAI_CONNECT_TIMEOUT,
+        on_progress=on_progress,
     )
     out.seek(0)
     return info.size
 
 
 def _save(name: str, content: IO[bytes]) -> str:
-    if default_storage.exists(name):
-        default_storage.delete(name)
+    # The name is this collection's own; storage adds a suffix should it exist.
     return default_storage.save(name, File(content, name=name))
 
 
-def collect_media(job: VideoJob, video_url: str, cover_url: str | None) -> StoredMedia:
-    """Download the video (required) and cover (optional) of `job` into storage.
+def collect_media(
+    job: VideoJob,
+    video_url: str,
+    cover_url: str | None,
+    on_progress: Callable[[int], None] | None = None,
+) -> StoredMedia:
+    """Download the video (required) and cover (optional) of `job` into storage,
+    under names no other collection uses.
 
-    Raises the client's GLMError: transient ones for network trouble, permanent ones
+    `on_progress` is called as bytes arrive (see media.download_media); what it raises
+    ends the collection and propagates, with nothing left in storage. Raises the
+    client's GLMError: transient ones for network trouble, permanent ones
     (MediaRejectedError, APINotFoundError) for a wrong type, too large a file, or an
     expired URL. A cover that is permanently unusable is skipped, not fatal.
     """
-    stem = f"videos/{job.owner_id}/{job.pk}-{job.request_id}"
+    stem = f"videos/{job.owner_id}/{job.pk}-{job.request_id}-{secrets.token_hex(4)}"
     with tempfile.TemporaryFile() as tmp:
-        size = _download(video_url, tmp, settings.VIDEO_MAX_BYTES, VIDEO_TYPES)
+        size = _download(
+            video_url, tmp, settings.VIDEO_MAX_BYTES, VIDEO_TYPES, on_progress
+        )
         if not sniff_video(tmp.read(16)):
             raise media.MediaRejectedError("the video file is not an MP4")
         tmp.seek(0)
         video = _save(f"{stem}.mp4", tmp)
-    cover = ""
-    if cover_url:
-        with tempfile.TemporaryFile() as tmp:
-            try:
-                _download(cover_url, tmp, settings.VIDEO_COVER_MAX_BYTES, COVER_TYPES)
-            except zhipu.GLMRejected:
-                return StoredMedia(video=video, cover="", video_bytes=size)
-            extension = sniff_image(tmp.read(16))
-            if extension is not None:
-                tmp.seek(0)
-                cover = _save(f"{stem}-cover.{extension}", tmp)
+    try:
+        cover = _collect_cover(stem, cover_url, on_progress)
+    except BaseException:
+        delete_files(video)
+        raise
     return StoredMedia(video=video, cover=cover, video_bytes=size)
+
+
+def _collect_cover(
+    stem: str, cover_url: str | None, on_progress: Callable[[int], None] | None
+) -> str:
+    """Return the storage name of the saved cover, "" when there is none to keep."""
+    if not cover_url:
+        return ""
+    with tempfile.TemporaryFile() as tmp:
+        try:
+            _download(
+                cover_url, tmp, settings.VIDEO_COVER_MAX_BYTES, COVER_TYPES, on_progress
+            )
+        except zhipu.GLMRejected:
+            return ""
+        extension = sniff_image(tmp.read(16))
+        if extension is None:
+            return ""
+        tmp.seek(0)
+        return _save(f"{stem}-cover.{extension}", tmp)
 
 
 def delete_files(*names: str) -> None:

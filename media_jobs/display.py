@@ -7,7 +7,7 @@ from django.conf import settings
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from glmweb.zhipu import messages as glm_messages
+from glmweb.zhipu import wording
 from media_jobs import catalog, lifecycle
 from media_jobs.models import VideoJob
 
@@ -47,7 +47,7 @@ def explain_error(job: VideoJob) -> str:
             "The finished video could not be saved: the platform's file was not a "
             "valid MP4 or was too large."
         )
-    return glm_messages.user_message(code, None, False, get_language() or "en")
+    return wording.user_message(code, None, False, get_language() or "en")
 
 
 def settings_summary(job: VideoJob) -> str:

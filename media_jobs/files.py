@@ -13,8 +13,10 @@ from django.http import (
     FileResponse,
     HttpRequest,
     HttpResponse,
+    HttpResponseNotFound,
     StreamingHttpResponse,
 )
+from django.utils.translation import gettext as _
 
 CHUNK = 64 * 1024
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -52,16 +54,30 @@ def _read_span(handle: IO[bytes], length: int) -> Iterator[bytes]:
 def serve_file(
     request: HttpRequest, field: FieldFile, *, download_name: str, attachment: bool
 ) -> HttpResponse:
-    """Return `field`'s file, honouring one Range; the caller checked ownership."""
+    """Return `field`'s file, honouring one Range; the caller checked ownership.
+
+    A row naming a file that storage no longer has (removed by hand, a lost volume)
+    answers 404 with a sentence saying so, never a server error.
+    """
     content_type = mimetypes.guess_type(field.name)[0] or "application/octet-stream"
-    size = field.size
+    try:
+        size = field.size
+        handle = field.open("rb")
+    except FileNotFoundError:
+        return HttpResponseNotFound(
+            _(
+                "This file is no longer stored on the server. Delete this video and "
+                "create it again."
+            ),
+            content_type="text/plain; charset=utf-8",
+        )
     header = request.headers.get("Range")
     span = _byte_range(header, size) if header else None
     if header and span is None:
+        handle.close()
         response = HttpResponse(status=416)
         response["Content-Range"] = f"bytes */{size}"
         return response
-    handle = field.open("rb")
     if span is None:
         response = FileResponse(
             handle,

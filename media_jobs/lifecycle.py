@@ -15,6 +15,8 @@ delivered twice, retried, or arrives after the sweep re-enqueued it does nothing
   attempt makes at most one upstream task.
 - poll N claims `status=processing, poll_seq=N` -> N+1 before it schedules poll N+1 (or
   collects), so at most one poll chain exists per job.
+- a collection moves `overdue_at` on while the file's bytes keep arriving, so the
+  sweep leaves a slow download alone and retries only one that stopped.
 - every state the job waits in has `overdue_at`: when the sweep may assume the task
   that should move it on is gone (its worker was killed; the filesystem broker loses a
   killed worker's reserved messages) and enqueue it again.
@@ -27,6 +29,8 @@ from __future__ import annotations
 
 import base64
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -47,9 +51,6 @@ Status = VideoJob.Status
 UNCONFIRMED = "submission_unconfirmed"
 DEADLINE = "deadline"
 UPSTREAM_FAILED = "upstream_failed"
-
-# httpx failures that happen before a byte of the request is written: safe to resend.
-_NOT_SENT = {"ConnectError", "ConnectTimeout", "PoolTimeout", "ConnectionRefusedError"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,8 +121,10 @@ def _video_options(job: VideoJob) -> dict[str, Any]:
     return options
 
 
-def _platform_message(exc: zhipu.GLMError) -> str:
-    """Return the platform's own words for `exc`, with its business code."""
+def _error_text(exc: zhipu.GLMError) -> str:
+    """Return the error's own words for `error_message`: the platform's message with
+    its business code, else the technical account; never the kind (that is the row's
+    `error_code`, and repeating it read "bad_media: bad_media: ...")."""
     text = exc.message or str(exc)
     return f"[{exc.code}] {text}" if exc.code else text
 
@@ -232,22 +235,14 @@ def _accepted(job: VideoJob, task_id: str) -> Next | None:
     return Next("poll", job.pk, job.request_id, countdown, seq=0)
 
 
-def request_was_sent(exc: zhipu.GLMError) -> bool:
-    """Return whether the request may have reached the platform before `exc`."""
-    if exc.status is not None:
-        return True
-    cause = exc.__cause__
-    return cause is None or type(cause).__name__ not in _NOT_SENT
-
-
 def _submission_failed(job: VideoJob, exc: zhipu.GLMError) -> Next | None:
     answered_error = exc.status is not None and exc.status >= 400
-    if (answered_error and exc.transient) or not request_was_sent(exc):
+    if (answered_error and exc.transient) or not exc.request_sent:
         # The platform answered "not now" (429/503/5xx) or never got the request:
         # no task exists, so sending again with the same request id is safe.
         return _back_off(job, exc)
     if answered_error:
-        _fail(job, (Status.SUBMITTED,), exc.kind, _platform_message(exc))
+        _fail(job, (Status.SUBMITTED,), exc.kind, _error_text(exc))
         return None
     # The request went out and the reply was lost (read timeout, dropped connection,
     # unreadable 2xx). The platform may have a task we will never see, and billed it;
@@ -258,7 +253,7 @@ def _submission_failed(job: VideoJob, exc: zhipu.GLMError) -> Next | None:
 
 def _back_off(job: VideoJob, exc: zhipu.GLMError) -> Next | None:
     if job.attempts >= settings.VIDEO_SUBMIT_MAX_ATTEMPTS:
-        _fail(job, (Status.SUBMITTED,), exc.kind, _platform_message(exc))
+        _fail(job, (Status.SUBMITTED,), exc.kind, _error_text(exc))
         return None
     delay = submit_backoff(job.attempts, exc.retry_after)
     now = timezone.now()
@@ -270,7 +265,7 @@ def _back_off(job: VideoJob, exc: zhipu.GLMError) -> Next | None:
         submit_after=now + timedelta(seconds=delay),
         overdue_at=now + timedelta(seconds=delay) + _grace(),
         error_code=exc.kind,
-        error_message=_platform_message(exc)[:2000],
+        error_message=_error_text(exc)[:2000],
     )
     if not rows:
         return None
@@ -317,7 +312,7 @@ def poll_video_job(job_id: int, request_id: str, seq: int) -> Next | None:
         if exc.transient:
             wait = max(poll_countdown(seq + 1), min(exc.retry_after or 0.0, 600.0))
             return _next_poll(job, seq, wait)
-        _fail(job, (Status.PROCESSING,), exc.kind, _platform_message(exc))
+        _fail(job, (Status.PROCESSING,), exc.kind, _error_text(exc))
         return None
     if result.status is zhipu.VideoStatus.PROCESSING:
         return _next_poll(job, seq, poll_countdown(seq + 1))
@@ -346,6 +341,35 @@ def _next_poll(job: VideoJob, seq: int, countdown: float) -> Next | None:
     return Next("poll", job.pk, job.request_id, countdown, seq=seq + 1)
 
 
+class _Superseded(Exception):
+    """The job moved on (cancelled, or collected by another task) mid-download."""
+
+
+def _claim_keeper(job: VideoJob, seq: int) -> Callable[[int], None]:
+    """Return the download progress callback of collection `seq`: while bytes flow it
+    moves the claim's `overdue_at` on (at most every quarter window, one UPDATE), and
+    it raises _Superseded once the row is no longer this collection's."""
+    window = _collect_window()
+    every = window.total_seconds() / 4
+    last = time.monotonic()
+
+    def keep_claim(_size: int) -> None:
+        nonlocal last
+        if time.monotonic() - last < every:
+            return
+        last = time.monotonic()
+        kept = VideoJob.objects.filter(
+            pk=job.pk,
+            request_id=job.request_id,
+            status=Status.PROCESSING,
+            poll_seq=seq + 1,
+        ).update(overdue_at=timezone.now() + window)
+        if not kept:
+            raise _Superseded
+
+    return keep_claim
+
+
 def _collect(job: VideoJob, seq: int, result: zhipu.VideoResult) -> Next | None:
     if not result.video_url:
         _fail(job, (Status.PROCESSING,), UPSTREAM_FAILED, "SUCCESS without a video URL")
@@ -353,7 +377,12 @@ def _collect(job: VideoJob, seq: int, result: zhipu.VideoResult) -> Next | None:
     if not _claim_poll(job, seq, timezone.now() + _collect_window()):
         return None
     try:
-        stored = collect.collect_media(job, result.video_url, result.cover_url)
+        stored = collect.collect_media(
+            job, result.video_url, result.cover_url, _claim_keeper(job, seq)
+        )
+    except _Superseded:
+        logger.info("video job %s moved on while its files downloaded", job.pk)
+        return None
     except zhipu.GLMError as exc:
         if exc.transient:
             # Poll again: the next answer carries fresh URLs if these expired.
@@ -364,7 +393,7 @@ def _collect(job: VideoJob, seq: int, result: zhipu.VideoResult) -> Next | None:
                 overdue_at=timezone.now() + timedelta(seconds=countdown) + _grace()
             )
             return Next("poll", job.pk, job.request_id, countdown, seq=seq + 1)
-        _fail(job, (Status.PROCESSING,), exc.kind, str(exc))
+        _fail(job, (Status.PROCESSING,), exc.kind, _error_text(exc), poll_seq=seq + 1)
         return None
     now = timezone.now()
     rows = VideoJob.objects.filter(
@@ -384,7 +413,9 @@ def _collect(job: VideoJob, seq: int, result: zhipu.VideoResult) -> Next | None:
         error_message="",
     )
     if not rows:
-        collect.delete_files(stored.video, stored.cover)  # cancelled meanwhile
+        # Cancelled, or another collection won meanwhile: these names are this
+        # collection's own, so the winner's files are untouched.
+        collect.delete_files(stored.video, stored.cover)
         return None
     logger.info("video job %s succeeded (%s bytes)", job.pk, stored.video_bytes)
     return None

@@ -137,6 +137,7 @@ async def arun(hub: Hub, live: LiveReply, turn: turns.Turn) -> None:
         error_code=error_code if status != Message.Status.STOPPED else "",
         error_upstream_code=(error.code or "") if error else "",
         error_message=error.message if error else "",
+        error_detail=error.platform_message if error else "",
         prompt_tokens=usage.prompt_tokens if usage else None,
         completion_tokens=usage.completion_tokens if usage else None,
         request_id=(error.request_id if error else None) or request_id or "",

@@ -9,20 +9,23 @@ Every failure is a GLMError:
     GLMError
     ├── GLMUnavailable  (transient = True: network, timeout, 429, 5xx; retry later)
     │   ├── APIConnectionError ── APITimeoutError, StreamInterruptedError
-    │   ├── APIReachLimitError (429), APIInternalError (500/5xx),
+    │   ├── APIReachLimitError (429: a rate limit), APIInternalError (500/5xx),
     │   │   APIServerFlowExceedError (503)
     │   └── APIResponseError ── APIStreamError (malformed event, error event)
     └── GLMRejected     (transient = False: the request itself is refused)
         ├── APIRequestFailedError (400/4xx) ── APIContentFilterError, APINotFoundError
-        └── APIAuthenticationError (401)
+        ├── APIAuthenticationError (401)
+        └── APIQuotaExhaustedError (no balance 1113, quota used up 1304/1308/1310)
 
 Each carries `status`, `code` (the platform's business code), `message`, `request_id`,
-`kind` (a stable string for the websocket protocol), `partial_content` (text a stream
-delivered before failing) and `user_message(language)`.
+`kind` (a stable string for the websocket protocol), `request_sent` (False only when
+the request certainly never left), `partial_content` (text a stream delivered before
+failing) and `user_message(language)`. `is_transient(kind, code)` says whether a
+stored failure may pass if retried.
 
 Modules: api (the calls), client/base (the sync and async faces and their shared
 base), registry (pooled clients), payloads/streams (platform JSON), sse (the event
-reader), retry, transport, errors, messages, types.
+reader), retry, transport, errors, wording (what users read about an error), types.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ from glmweb.zhipu.errors import (
     APIContentFilterError,
     APIInternalError,
     APINotFoundError,
+    APIQuotaExhaustedError,
     APIReachLimitError,
     APIRequestFailedError,
     APIResponseError,
@@ -61,6 +65,7 @@ from glmweb.zhipu.errors import (
     GLMRejected,
     GLMUnavailable,
     StreamInterruptedError,
+    is_transient,
 )
 from glmweb.zhipu.registry import (
     aclose_clients,
@@ -95,6 +100,7 @@ __all__ = [
     "APIContentFilterError",
     "APIInternalError",
     "APINotFoundError",
+    "APIQuotaExhaustedError",
     "APIReachLimitError",
     "APIRequestFailedError",
     "APIResponseError",
@@ -138,6 +144,7 @@ __all__ = [
     "get_async_client",
     "get_client",
     "get_video_result",
+    "is_transient",
     "list_assistants",
     "reset_clients",
     "stream_assistant",

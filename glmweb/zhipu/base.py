@@ -22,6 +22,7 @@ from glmweb.zhipu.errors import (
     GLMError,
     error_class_for_status,
     error_fields,
+    is_permanent_code,
 )
 from glmweb.zhipu.streams import EventStream
 from glmweb.zhipu.transport import ClientConfig
@@ -147,22 +148,22 @@ class BaseClient:
             body = orjson.loads(response.content)
         except (orjson.JSONDecodeError, httpx.ResponseNotRead):
             body = None
-        code, message = error_fields(body)
-        if not message:
-            message = response.reason_phrase or "HTTP error"
+        code, said = error_fields(body)
         key = self.config.api_key
-        if key and key in message:  # some gateways echo the Authorization header
-            message = message.replace(key, "***")
+        if key and key in said:  # some gateways echo the Authorization header
+            said = said.replace(key, "***")
+        message = said or response.reason_phrase or "HTTP error"
         status = response.status_code
         return error_class_for_status(status, code)(
             message,
             status=status,
             code=code,
             request_id=_request_id(response, body, sent_id),
+            platform_message=said,
             retry_after=retry.parse_retry_after(response.headers.get("retry-after")),
-            retryable=retry.retryable_status(
-                status, response.headers.get("x-should-retry")
-            ),
+            # A code naming a lasting state (no balance) outranks the 429 it came with.
+            retryable=not is_permanent_code(code)
+            and retry.retryable_status(status, response.headers.get("x-should-retry")),
         )
 
     def _result(self, call: Call[T], response: httpx.Response) -> T:

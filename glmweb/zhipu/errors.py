@@ -5,7 +5,7 @@
     │   ├── APIConnectionError        "connection_failed"  network failure
     │   │   ├── APITimeoutError       "timeout"            connect/read/idle timeout
     │   │   └── StreamInterruptedError "stream_interrupted" cut off, no [DONE]
-    │   ├── APIReachLimitError        "rate_limited"       HTTP 429, 1113, 13xx
+    │   ├── APIReachLimitError        "rate_limited"       HTTP 429, 1302-1305, 1313
     │   ├── APIInternalError          "server_error"       HTTP 500/502/504, 5xx
     │   ├── APIServerFlowExceedError  "overloaded"         HTTP 503
     │   └── APIResponseError          "bad_response"       unreadable 2xx body
@@ -14,20 +14,30 @@
         ├── APIRequestFailedError     "bad_request"        HTTP 400, other 4xx
         │   ├── APIContentFilterError "content_blocked"    code 1301/1300
         │   └── APINotFoundError      "not_found"          HTTP 404
-        └── APIAuthenticationError    "auth_failed"        HTTP 401, 1000-1004
+        ├── APIAuthenticationError    "auth_failed"        HTTP 401, 1000-1004
+        └── APIQuotaExhaustedError    "quota_exhausted"    1113, 1304, 1308, 1310
 
 The class names mirror the official SDK (zhipuai/core/_errors.py) so platform docs and
 search results map onto ours; the two middle classes carry the one fact callers branch
-on, `transient`. Every error carries the HTTP status, the platform's business code and
-message, the request id, and `partial_content` / `partial_reasoning`: the text a stream
-delivered before it failed (empty when it failed before any text).
+on, `transient`. A business code that names a lasting state outranks the HTTP status:
+1113 (no balance) arrives as a 429 but waiting a minute will not help, so it is
+permanent and never resent. `is_transient(kind, code)` answers the same question for a
+failure stored as its kind and code (a chat reply's retry button).
+
+Every error carries the HTTP status, the platform's business code and message, the
+request id, `platform_message` (the platform's own explanation, cleaned so it may be
+shown to users; "" when none came), `request_sent` (False only when the request
+certainly never left this machine: a refused or timed-out connect, no free pooled
+connection; then sending again is safe even where resending is not, e.g. a paid video
+submission), and `partial_content` / `partial_reasoning`: the text a stream delivered
+before it failed (empty when it failed before any text).
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from glmweb.zhipu import messages
+from glmweb.zhipu import wording
 
 
 class GLMError(Exception):
@@ -45,6 +55,8 @@ class GLMError(Exception):
         request_id: str | None = None,
         retry_after: float | None = None,
         retryable: bool = False,
+        request_sent: bool = True,
+        platform_message: str = "",
         partial_content: str = "",
         partial_reasoning: str = "",
     ) -> None:
@@ -59,6 +71,12 @@ class GLMError(Exception):
         # Whether the client may resend the request by itself (connect failures and
         # 429/5xx); `transient` is about the situation, this is about safety to resend.
         self.retryable = retryable
+        # Set by the transport layer (transport.request_error), which alone knows what
+        # each library's exceptions mean; everything answered or cut mid-body was sent.
+        self.request_sent = request_sent
+        # The platform's own words from its error body, cleaned for showing to users
+        # (plain text, capped); "" when the failure never got an answer with a message.
+        self.platform_message = wording.platform_detail(platform_message)
         self.partial_content = partial_content
         self.partial_reasoning = partial_reasoning
 
@@ -73,7 +91,7 @@ class GLMError(Exception):
         `language` is a Django language code; anything starting with "zh" gets
         Simplified Chinese, everything else English.
         """
-        return messages.user_message(self.kind, self.code, self.interrupted, language)
+        return wording.user_message(self.kind, self.code, self.interrupted, language)
 
     def __str__(self) -> str:
         parts = [self.kind]
@@ -125,7 +143,7 @@ class StreamInterruptedError(APIConnectionError):
 
 
 class APIReachLimitError(GLMUnavailable):
-    """HTTP 429: rate, concurrency or quota limit (also no balance, code 1113)."""
+    """HTTP 429: a rate or concurrency limit; it lifts within moments."""
 
     kind = "rate_limited"
 
@@ -178,6 +196,16 @@ class APIAuthenticationError(GLMRejected):
     kind = "auth_failed"
 
 
+class APIQuotaExhaustedError(GLMRejected):
+    """No balance (1113) or a daily/periodic quota used up (1304, 1308, 1310).
+
+    The platform sends these as HTTP 429, but unlike a rate limit they last until an
+    administrator tops up or the period ends, so neither we nor the user should retry.
+    """
+
+    kind = "quota_exhausted"
+
+
 _STATUS_CLASSES: dict[int, type[GLMError]] = {
     400: APIRequestFailedError,
     401: APIAuthenticationError,
@@ -189,7 +217,8 @@ _STATUS_CLASSES: dict[int, type[GLMError]] = {
 }
 
 # Business codes that decide the class on their own: inside an HTTP-200 stream there is
-# no status to go by, and a 400 with 1301 is a refusal of content, not of parameters.
+# no status to go by; and a permanent one outranks any status (a 400 with 1301 is a
+# refusal of content, not of parameters; a 429 with 1113 will not pass by waiting).
 _CODE_CLASSES: dict[str, type[GLMError]] = {
     "500": APIInternalError,
     "1000": APIAuthenticationError,
@@ -197,16 +226,16 @@ _CODE_CLASSES: dict[str, type[GLMError]] = {
     "1002": APIAuthenticationError,
     "1003": APIAuthenticationError,
     "1004": APIAuthenticationError,
-    "1113": APIReachLimitError,
+    "1113": APIQuotaExhaustedError,
     "1234": APIInternalError,
     "1300": APIContentFilterError,
     "1301": APIContentFilterError,
     "1302": APIReachLimitError,
     "1303": APIReachLimitError,
-    "1304": APIReachLimitError,
+    "1304": APIQuotaExhaustedError,
     "1305": APIReachLimitError,
-    "1308": APIReachLimitError,
-    "1310": APIReachLimitError,
+    "1308": APIQuotaExhaustedError,
+    "1310": APIQuotaExhaustedError,
     "1312": APIServerFlowExceedError,
     "1313": APIReachLimitError,
 }
@@ -214,8 +243,8 @@ _CODE_CLASSES: dict[str, type[GLMError]] = {
 
 def error_class_for_status(status: int, code: str | None = None) -> type[GLMError]:
     """Return the error class for an HTTP error status and optional business code."""
-    if code == "1301" or code == "1300":
-        return APIContentFilterError
+    if is_permanent_code(code):
+        return _CODE_CLASSES[code or ""]
     cls = _STATUS_CLASSES.get(status)
     if cls is not None:
         return cls
@@ -234,6 +263,36 @@ def error_class_for_code(code: str | None) -> type[GLMError]:
     if code.startswith("12"):  # 12xx: parameter and API-call errors
         return APIRequestFailedError
     return APIStreamError
+
+
+def is_permanent_code(code: str | None) -> bool:
+    """Return whether business `code` names a failure that retrying cannot cure (no
+    balance, refused content, bad credentials), whatever HTTP status came with it."""
+    cls = _CODE_CLASSES.get(code or "")
+    return cls is not None and not cls.transient
+
+
+def _class_for_kind(kind: str) -> type[GLMError] | None:
+    """Return the class of the tree whose `kind` is `kind` (subclasses defined
+    elsewhere, such as media.MediaRejectedError, included)."""
+    pending: list[type[GLMError]] = [GLMError]
+    while pending:
+        cls = pending.pop()
+        if cls.kind == kind:
+            return cls
+        pending.extend(cls.__subclasses__())
+    return None
+
+
+def is_transient(kind: str, code: str | None = None) -> bool:
+    """Return whether a failure stored as `kind` and business `code` may succeed if
+    the same request is sent again later.
+
+    The code's class wins over the kind, so a 1113 stored as "rate_limited" (before it
+    had its own class) still counts as permanent. An unknown kind is not transient.
+    """
+    cls = _CODE_CLASSES.get(code or "") or _class_for_kind(kind)
+    return cls is not None and cls.transient
 
 
 def error_fields(body: Any) -> tuple[str | None, str]:

@@ -16,6 +16,7 @@ is larger than `max_bytes`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO
 
@@ -28,8 +29,6 @@ from glmweb.zhipu.errors import (
     GLMRejected,
     error_class_for_status,
 )
-
-CHUNK = 256 * 1024
 
 
 class MediaRejectedError(GLMRejected):
@@ -54,11 +53,15 @@ def download_media(
     content_types: frozenset[str] | set[str],
     timeout: float = 120.0,
     connect_timeout: float = 8.0,
+    on_progress: Callable[[int], None] | None = None,
 ) -> MediaInfo:
     """Write the body at `url` to `out` and return its MediaInfo; raise GLMError.
 
     `content_types` are the accepted media types, lower case; the Content-Length (when
-    sent) and the bytes actually read are both held to `max_bytes`.
+    sent) and the bytes actually read are both held to `max_bytes`. `timeout` bounds
+    each read, not the whole download, so a slow host may take far longer; a caller
+    that must know bytes are still flowing passes `on_progress`, called with the size
+    so far after every chunk (whatever it raises ends the download and propagates).
     """
     if not url.startswith(("https://", "http://")):
         raise MediaRejectedError(f"not an http(s) URL: {url[:60]!r}")
@@ -70,11 +73,15 @@ def download_media(
         ):
             _check_response(response, max_bytes, content_types)
             size = 0
-            for chunk in response.iter_bytes(CHUNK):
+            # As the network delivers (up to 64 KiB a read), not regrouped into
+            # fixed sizes: progress must be reported while a slow host drips.
+            for chunk in response.iter_bytes():
                 size += len(chunk)
                 if size > max_bytes:
                     raise MediaRejectedError(f"larger than {max_bytes} bytes")
                 out.write(chunk)
+                if on_progress is not None:
+                    on_progress(size)
             content_type = _media_type(response)
     except GLMError:
         raise

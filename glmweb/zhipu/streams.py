@@ -166,6 +166,7 @@ class EventStream(Generic[T]):
             status=self.http_status,
             code=code,
             request_id=obj.get("request_id") or self.request_id,
+            platform_message=message,
             retryable=issubclass(cls, _RETRYABLE_IN_STREAM),
         )
 

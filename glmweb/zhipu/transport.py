@@ -36,6 +36,16 @@ POOL_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=100)
 # What httpx's own transports raise; OSError because a socket error can escape raw.
 SYNC_ERRORS: tuple[type[BaseException], ...] = (httpx.HTTPError, OSError)
 
+# Failures before a byte of the request was written: no connection, or none free.
+_NOT_SENT: tuple[type[BaseException], ...] = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.UnsupportedProtocol,
+    httpx.InvalidURL,
+    ConnectionRefusedError,
+)
+
 
 @dataclass(frozen=True, slots=True)
 class ClientConfig:
@@ -138,6 +148,29 @@ def _is_timeout(exc: BaseException) -> bool:
     return True
 
 
+def _from_aiohttp(exc: BaseException) -> BaseException | None:
+    """Return the aiohttp exception behind `exc` (itself or its cause), if any."""
+    for candidate in (exc, exc.__cause__):
+        if candidate is not None and type(candidate).__module__.startswith("aiohttp"):
+            return candidate
+    return None
+
+
+def _never_sent(exc: BaseException) -> bool:
+    """Return whether `exc` certainly happened before the request was written."""
+    original = _from_aiohttp(exc)
+    if original is not None:
+        # httpx-aiohttp maps ServerDisconnectedError (the request went out, the answer
+        # never came) to httpx.ConnectTimeout, so the httpx class cannot tell; the
+        # aiohttp one can. Imported here: only async processes load aiohttp.
+        import aiohttp
+
+        return isinstance(
+            original, (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
+        )
+    return isinstance(exc, _NOT_SENT)
+
+
 def _describe(exc: BaseException) -> str:
     text = str(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
@@ -147,16 +180,24 @@ def request_error(exc: BaseException, request_id: str | None) -> GLMError:
     """Return the GLMError for a failure before a whole response arrived.
 
     Resending is allowed except after a read timeout: then the platform had the request
-    for the whole timeout and may still be working on it.
+    for the whole timeout and may still be working on it. `request_sent` is False only
+    for failures before the request was written (see `_never_sent`).
     """
+    sent = not _never_sent(exc)
     if _is_timeout(exc):
         read = isinstance(exc, httpx.ReadTimeout)
         return APITimeoutError(
-            _describe(exc), request_id=request_id, retryable=not read
+            _describe(exc),
+            request_id=request_id,
+            retryable=not read,
+            request_sent=sent,
         )
     permanent = isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL))
     return APIConnectionError(
-        _describe(exc), request_id=request_id, retryable=not permanent
+        _describe(exc),
+        request_id=request_id,
+        retryable=not permanent,
+        request_sent=sent,
     )
 
 

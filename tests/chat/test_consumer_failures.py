@@ -21,6 +21,12 @@ FAILURES = {
             "The AI service rejected our credentials", "AI 服务认证失败"),
     "429": ("[[sim:status=429]]", "rate_limited", "error", True, False,
             "Too many requests right now", "请求太频繁"),
+    "1113": ("[[sim:code=1113]]", "quota_exhausted", "error", False, False,
+             "The AI service account has run out of balance", "AI 服务账户余额不足"),
+    "1301": ("[[sim:code=1301]]", "content_blocked", "error", False, False,
+             "The content was blocked by the safety filter", "内容未通过安全审核"),
+    "1211": ("[[sim:code=1211]]", "bad_request", "error", False, False,
+             "The selected model does not exist", "所选模型不存在"),
     "500": ("[[sim:status=500]]", "server_error", "error", True, False,
             "The AI service had an internal error", "AI 服务内部出错"),
     "503": ("[[sim:status=503]]", "overloaded", "error", True, False,
@@ -83,6 +89,30 @@ async def test_upstream_failure_ends_the_reply_with_a_translated_error(
     assert user_message.content == text
 
 
+async def test_platform_refusal_shows_the_platform_message_as_detail(
+    glm_settings, ws_connect, user, make_conversation
+):
+    glm_settings.GLMWEB_AUTO_TITLE = "off"
+    conversation = await make_conversation_async(make_conversation, user)
+    ws = await ws_connect(user, conversation.pk, language="en")
+    await ws.receive_json_from()
+    await ws.send_json_to(
+        {
+            "type": "message.send",
+            "client_id": str(uuid.uuid4()),
+            "text": "[[sim:code=1113]]",
+        }
+    )
+    end, _ = await receive_until(ws, "reply.end")
+
+    error = end["message"]["error"]
+    assert error["message"].startswith("The AI service account has run out of balance")
+    assert error["detail"] == "余额不足或无可用资源包,请充值。"
+    assert error["retryable"] is False
+    saved = await Message.objects.aget(pk=end["message"]["id"])
+    assert saved.error_detail == error["detail"]
+
+
 async def test_unreachable_service_is_connection_failed(
     glm_settings, ws_connect, user, make_conversation
 ):
@@ -98,6 +128,7 @@ async def test_unreachable_service_is_connection_failed(
     assert end["message"]["status"] == "error"
     assert end["message"]["error"]["code"] == "connection_failed"
     assert end["message"]["error"]["retryable"] is True
+    assert end["message"]["error"]["detail"] == ""  # the platform said nothing
     assert end["message"]["error"]["message"].startswith("无法连接到 AI 服务")
     assert await Message.objects.filter(content="Anyone?").aexists()
 

@@ -23,7 +23,7 @@ def exported(user, make_conversation, add_turns):
         role=Message.Role.ASSISTANT,
         status=Message.Status.INTERRUPTED,
         content="Partial",
-        reasoning_content="thinking…",
+        reasoning="thinking…",
         error_code="stream_interrupted",
         web_search=[{"title": "Rust book", "link": "https://doc.rust-lang.org/"}],
         model="glm-4.6",

@@ -121,6 +121,7 @@ async def test_opening_a_conversation_recovers_its_orphan_and_says_so(
         "code": "server_restarted",
         "message": "The server restarted during this reply; the part written before "
         "that has been kept.",
+        "detail": "",
         "retryable": True,
     }
 

@@ -8,15 +8,17 @@ import http.server
 import io
 import socket
 import threading
+import time
 import urllib.request
 from datetime import timedelta
 
 import pytest
 from django.core.files.storage import default_storage
+from django.db import connection
 from django.utils import timezone
 from PIL import Image
 
-from glmweb import images
+from glmweb import images, zhipu
 from media_jobs import collect, lifecycle, services
 from media_jobs.models import VideoJob
 from tests.conftest import free_port
@@ -305,3 +307,71 @@ def test_cancel_stops_polling_and_retry_starts_a_new_attempt(make_job, simulator
     job.refresh_from_db()
     assert job.status == Status.QUEUED and job.request_id != old_request_id
     assert lifecycle.submit_video_job(job.pk, old_request_id) is None
+
+
+def test_collect_failure_keeps_the_kind_out_of_the_message(make_job, simulator):
+    job = processing_job(make_job)
+    cover_url = f"{simulator.root}/_sim/media/{job.upstream_task_id}.png"
+    result = zhipu.VideoResult(zhipu.VideoStatus.SUCCESS, video_url=cover_url)
+
+    assert lifecycle._collect(job, 0, result) is None
+
+    job.refresh_from_db()
+    assert job.status == Status.FAILED and job.error_code == "bad_media"
+    assert job.error_message == "unexpected content type 'image/png'"
+
+
+def test_a_collection_that_loses_the_race_deletes_only_its_own_files(
+    make_job, simulator
+):
+    job = processing_job(make_job)
+    video_url = f"{simulator.root}/_sim/media/{job.upstream_task_id}.mp4"
+    # A slow first collection has its files; a second one (the sweep's) wins the job.
+    loser = collect.collect_media(job, video_url, None)
+    assert lifecycle.poll_video_job(job.pk, job.request_id, 0) is None
+    job.refresh_from_db()
+    assert job.status == Status.SUCCEEDED
+
+    collect.delete_files(loser.video, loser.cover)  # what the losing branch does
+
+    assert loser.video != job.video.name
+    assert default_storage.exists(job.video.name)
+    assert default_storage.exists(job.cover.name)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_download_slower_than_the_claim_window_keeps_its_claim(
+    owner, fast_settings, simulator, settings
+):
+    settings.VIDEO_DOWNLOAD_TIMEOUT = 1.0
+    settings.ZHIPUAI_CONNECT_TIMEOUT = 0.5
+    # The window is 2 x (1 + 0.5) + 1 s of grace = 4 s; the file host takes 6 s.
+    job = VideoJob.objects.create(
+        owner=owner,
+        prompt="a slow file [[sim:ready_after=0,media_drip_s=6]]",
+        model="cogvideox-3",
+        size="1280x720",
+    )
+    assert lifecycle.submit_video_job(job.pk, job.request_id) is not None
+    outcome: dict[str, object] = {}
+
+    def collect_in_a_worker() -> None:
+        try:
+            outcome["next"] = lifecycle.poll_video_job(job.pk, job.request_id, 0)
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=collect_in_a_worker)
+    worker.start()
+    swept: list[lifecycle.Next] = []
+    give_up = time.monotonic() + 20
+    while worker.is_alive() and time.monotonic() < give_up:
+        swept += lifecycle.sweep_video_jobs()
+        time.sleep(0.25)
+    worker.join(timeout=5)
+
+    assert outcome == {"next": None}
+    assert swept == []  # bytes kept flowing, so the collection was left alone
+    job.refresh_from_db()
+    assert job.status == Status.SUCCEEDED
+    assert default_storage.exists(job.video.name)

@@ -7,6 +7,7 @@ import io
 
 import pytest
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
@@ -205,6 +206,24 @@ def test_owner_gets_the_video_whole_or_by_byte_range(client_of, owner):
     assert part["Content-Range"] == f"bytes 4-11/{len(MP4)}"
     assert download["Content-Disposition"].startswith("attachment")
     assert client.get(url, HTTP_RANGE="bytes=999999-").status_code == 416
+
+
+@pytest.mark.parametrize(
+    ("language", "start"),
+    [("en", "This file is no longer stored"), ("zh-hans", "服务器上已不再保存")],
+)
+def test_a_video_file_missing_from_storage_is_a_404_that_says_so(
+    client_of, owner, language, start
+):
+    job = finished_job(owner)
+    default_storage.delete(job.video.name)
+    client = client_of(owner)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = language
+
+    response = client.get(reverse("media_jobs:file", args=[job.pk, "video"]))
+
+    assert response.status_code == 404
+    assert response.content.decode().startswith(start)
 
 
 def test_cancel_retry_and_delete_follow_the_job_state(

@@ -21,7 +21,7 @@ from tests.zhipu.test_client_sync import (  # noqa: F401 (fast_retries is a fixt
     ("directive", "cls", "status", "code"),
     [
         ("status=429", zhipu.APIReachLimitError, 429, "1302"),
-        ("status=429,code=1113", zhipu.APIReachLimitError, 429, "1113"),
+        ("status=429,code=1302", zhipu.APIReachLimitError, 429, "1302"),
         ("status=500", zhipu.APIInternalError, 500, "500"),
         ("status=503", zhipu.APIServerFlowExceedError, 503, "1305"),
         ("status=401", zhipu.APIAuthenticationError, 401, "1000"),
@@ -245,3 +245,19 @@ def test_stream_chat_retryable_error_before_content_is_retried(
     with pytest.raises(zhipu.APIReachLimitError):
         list(zhipu.stream_chat(messages, max_retries=2))
     assert len(received(simulator, tag)) == 3
+
+
+@pytest.mark.usefixtures("fast_retries")
+def test_chat_no_balance_is_permanent_and_sent_once(
+    glm_settings: Any, simulator: Any
+) -> None:
+    glm_settings.ZHIPUAI_MAX_RETRIES = 3
+    messages, tag = say("Hi [[sim:code=1113]]")
+
+    with pytest.raises(zhipu.APIQuotaExhaustedError) as caught:
+        zhipu.chat(messages)
+
+    assert (caught.value.status, caught.value.code) == (429, "1113")
+    assert not caught.value.transient
+    assert caught.value.platform_message == "余额不足或无可用资源包,请充值。"
+    assert len(received(simulator, tag)) == 1

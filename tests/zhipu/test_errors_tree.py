@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import httpx
+import orjson
 import pytest
 
 from glmweb import zhipu
+from glmweb.zhipu import wording
 from glmweb.zhipu.base import BaseClient
 from glmweb.zhipu.errors import (
     error_class_for_code,
@@ -30,6 +32,7 @@ ALL_ERRORS = [
     zhipu.APIContentFilterError,
     zhipu.APINotFoundError,
     zhipu.APIAuthenticationError,
+    zhipu.APIQuotaExhaustedError,
 ]
 
 
@@ -41,7 +44,8 @@ ALL_ERRORS = [
         (401, "1002", zhipu.APIAuthenticationError),
         (404, None, zhipu.APINotFoundError),
         (403, None, zhipu.APIRequestFailedError),
-        (429, "1113", zhipu.APIReachLimitError),
+        (429, "1113", zhipu.APIQuotaExhaustedError),
+        (429, "1302", zhipu.APIReachLimitError),
         (500, "500", zhipu.APIInternalError),
         (502, None, zhipu.APIInternalError),
         (503, "1305", zhipu.APIServerFlowExceedError),
@@ -121,8 +125,8 @@ def test_errors_user_message_gives_specific_advice() -> None:
     assert "wait" in zhipu.APIReachLimitError().user_message("en")
     assert "blocked" in zhipu.APIContentFilterError().user_message("en")
     assert "安全审核" in zhipu.APIContentFilterError().user_message("zh-hans")
-    assert "balance" in zhipu.APIReachLimitError(code=1113).user_message("en")
-    assert "余额" in zhipu.APIReachLimitError(code="1113").user_message("zh")
+    assert "balance" in zhipu.APIQuotaExhaustedError(code=1113).user_message("en")
+    assert "余额" in zhipu.APIQuotaExhaustedError(code="1113").user_message("zh")
 
 
 def test_errors_str_carries_status_code_and_request_id() -> None:
@@ -180,3 +184,57 @@ def test_errors_never_contain_the_api_key() -> None:
     exc = status_error(401, body, key=key)
     assert key not in str(exc) and key not in repr(exc) and "***" in exc.message
     assert key not in repr(ClientConfig(base_url="http://x/", api_key=key))
+
+
+def test_errors_no_balance_is_permanent_and_never_resent() -> None:
+    exc = status_error(
+        429,
+        '{"error":{"code":"1113","message":"余额不足或无可用资源包,请充值。"}}'.encode(),
+    )
+    assert isinstance(exc, zhipu.APIQuotaExhaustedError)
+    assert not exc.transient and not exc.retryable
+
+
+@pytest.mark.parametrize(
+    ("kind", "code", "transient"),
+    [
+        ("rate_limited", "1302", True),
+        ("rate_limited", None, True),
+        ("server_error", "500", True),
+        ("overloaded", None, True),
+        ("timeout", None, True),
+        ("connection_failed", None, True),
+        ("stream_interrupted", None, True),
+        ("stream_error", None, True),
+        ("quota_exhausted", "1113", False),
+        ("rate_limited", "1113", False),  # stored before 1113 had its own class
+        ("auth_failed", "1002", False),
+        ("content_blocked", "1301", False),
+        ("content_blocked", None, False),  # finish_reason "sensitive"
+        ("bad_request", "1211", False),
+        ("bad_media", None, False),  # a subclass defined outside errors.py
+        ("no_such_kind", None, False),
+    ],
+)
+def test_errors_is_transient_reads_the_tree(
+    kind: str, code: str | None, transient: bool
+) -> None:
+    import glmweb.zhipu.media  # noqa: F401 (defines MediaRejectedError)
+
+    assert zhipu.is_transient(kind, code) is transient
+
+
+def test_errors_platform_message_is_plain_capped_text() -> None:
+    hostile = "<b>bad</b>\u202eevil\x00 " + "x" * 1000
+    exc = status_error(
+        400, orjson.dumps({"error": {"code": "1214", "message": hostile}})
+    )
+    detail = exc.platform_message
+    assert detail.startswith("bad evil x") and "<" not in detail
+    assert "\u202e" not in detail and "\x00" not in detail
+    assert len(detail) == wording.DETAIL_MAX_CHARS and detail.endswith("…")
+
+
+def test_errors_platform_message_is_empty_without_an_answer() -> None:
+    assert status_error(502, b"<html>Bad Gateway</html>").platform_message == ""
+    assert zhipu.APIConnectionError("ConnectError: refused").platform_message == ""

@@ -19,6 +19,7 @@ from .directives import FailureCounter
 from .errors import PlatformError, platform_error
 from .http import (
     JSON_CONTENT_TYPE,
+    DroppedConnection,
     Receive,
     Request,
     Scope,
@@ -30,7 +31,6 @@ from .http import (
     send_json,
 )
 from .requestlog import RequestLog
-from .streaming import DroppedConnection
 
 API_PREFIX = "/api/paas/v4/"
 SIM_PREFIX = "/_sim/"

@@ -17,7 +17,7 @@ from .directives import (
     strip_directives,
 )
 from .errors import platform_error
-from .http import Request, Send, send_json
+from .http import Request, Send, hang_up, send_json
 from .ids import new_request_id, new_task_id
 from .jobs import Job
 from .streaming import ReplyPlan
@@ -34,6 +34,8 @@ async def create_completion(
 ) -> None:
     """Answer a chat request whole or as an SSE stream; raise PlatformError."""
     plan = build_plan(request, state)
+    if plan.directives.get("hang_up"):
+        await hang_up(send)
     if plan.stream:
         await streaming.stream_reply(send, plan, request.receive)
         return

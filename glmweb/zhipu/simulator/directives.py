@@ -39,7 +39,9 @@ KEYS: dict[str, str] = {
     "no_done": "flag",
     "video_fail": "flag",
     "ready_after": "float",
+    "media_drip_s": "float",
     "echo": "flag",
+    "hang_up": "flag",
 }
 FLAG_OFF = {"0", "false", "no", "off"}
 

@@ -21,6 +21,10 @@ JSON_CONTENT_TYPE = b"application/json; charset=UTF-8"
 SSE_CONTENT_TYPE = b"text/event-stream;charset=UTF-8"
 
 
+class DroppedConnection(Exception):
+    """Raised to make uvicorn cut the connection mid-response (drop_after, hang_up)."""
+
+
 @dataclass
 class Request:
     method: str
@@ -91,6 +95,26 @@ async def send_error(send: Send, error: PlatformError) -> None:
     await send_bytes(
         send, error.status, error.body(), ERROR_CONTENT_TYPE, error.headers
     )
+
+
+async def hang_up(send: Send) -> None:
+    """Send a status line and headers promising a body, then cut the connection.
+
+    The request has been read (and acted on), so this is a reply lost on its way back.
+    uvicorn closes the connection of an app that fails mid-response; failing before
+    the headers would make it answer 500 instead.
+    """
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [
+                (b"content-type", JSON_CONTENT_TYPE),
+                (b"content-length", b"1024"),
+            ],
+        }
+    )
+    raise DroppedConnection
 
 
 async def start_event_stream(send: Send) -> None:

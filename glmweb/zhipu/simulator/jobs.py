@@ -24,6 +24,7 @@ class Job:
     request_id: str
     ready_at: float  # time.monotonic() when the job stops PROCESSING
     failed: bool = False
+    media_seconds: float = 0.0  # how long its video file takes to download
     result: dict[str, Any] = field(default_factory=dict)  # chat: the completion
 
     @property

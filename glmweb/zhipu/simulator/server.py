@@ -10,7 +10,7 @@ import uvicorn
 
 from .app import SimulatorApp
 from .config import SimulatorConfig
-from .streaming import DroppedConnection
+from .http import DroppedConnection
 
 
 class _HideDeliberateDrops(logging.Filter):

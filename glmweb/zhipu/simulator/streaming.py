@@ -18,7 +18,13 @@ import orjson
 
 from .directives import Directives
 from .errors import platform_error
-from .http import DisconnectWatch, Receive, Send, start_event_stream
+from .http import (
+    DisconnectWatch,
+    DroppedConnection,
+    Receive,
+    Send,
+    start_event_stream,
+)
 
 DONE = b"data: [DONE]\n\n"
 MALFORMED = b"data: {broken json\n\n"
@@ -27,10 +33,6 @@ BATCH_WHEN_UNPACED = 64  # rate 0: chunks per write, so other streams get a turn
 
 # Directives that change only the stream's byte shape, for the client's reader tests.
 FRAMING = ("crlf", "keepalive", "sse_fields", "split")
-
-
-class DroppedConnection(Exception):
-    """Raised to make uvicorn cut the connection mid-body (the drop_after directive)."""
 
 
 @dataclass

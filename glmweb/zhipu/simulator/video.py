@@ -6,6 +6,7 @@ client can prove the whole download path works.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from .catalog import find_model
 from .directives import request_directives
 from .errors import platform_error
-from .http import Request, Send, send_bytes, send_json
+from .http import Request, Send, hang_up, send_bytes, send_json
 from .ids import new_request_id, new_task_id
 from .jobs import Job
 from .vision import analyse_image, is_remote
@@ -54,6 +55,7 @@ SIZES = {
     "cogvideox": SIZES_V2 | SIZES_V3,
 }
 _ACCEPT_RANGES = (b"accept-ranges", b"bytes")
+DRIP_PIECES = 20
 CHOICES = {"quality": {"speed", "quality"}, "fps": {30, 60}, "duration": {5, 10}}
 
 
@@ -87,8 +89,11 @@ async def create_generation(
             request_id,
             time.monotonic() + delay,
             failed=bool(directives.get("video_fail")),
+            media_seconds=directives.get("media_drip_s", 0.0),
         )
     )
+    if directives.get("hang_up"):
+        await hang_up(send)  # the task exists; its id never reaches the client
     await send_json(
         send,
         {
@@ -143,7 +148,33 @@ async def serve_media(request: Request, send: Send, state: SimulatorState) -> No
         raise platform_error("1222", status=404)
     content_type, data = media
     status, headers, payload = _byte_range(request.headers.get("range"), data)
+    if job.media_seconds and dot + extension == ".mp4":
+        await _drip(send, status, payload, content_type, job.media_seconds)
+        return
     await send_bytes(send, status, payload, content_type, (_ACCEPT_RANGES, *headers))
+
+
+async def _drip(
+    send: Send, status: int, payload: bytes, content_type: bytes, seconds: float
+) -> None:
+    """Send `payload` in DRIP_PIECES writes spread evenly over `seconds`: a slow file
+    host whose bytes keep flowing (no read ever waits long)."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", content_type),
+                (b"content-length", str(len(payload)).encode()),
+            ],
+        }
+    )
+    size = -(-len(payload) // DRIP_PIECES)
+    for start in range(0, len(payload), size):
+        await asyncio.sleep(seconds / DRIP_PIECES)
+        piece = payload[start : start + size]
+        more = start + size < len(payload)
+        await send({"type": "http.response.body", "body": piece, "more_body": more})
 
 
 def _byte_range(

@@ -1,11 +1,22 @@
-"""End-user wording for GLM errors, in Simplified Chinese and English.
+"""What end users read about a GLM error, in Simplified Chinese and English.
 
 Kept apart from errors.py so the wording can be reviewed (and later moved into
 gettext catalogs) without touching the error logic. Messages say what happened in plain
 words and what the user can do; they never include upstream text, ids or keys.
+The platform's own message may be shown beside them, under a "details" fold, once
+`platform_detail` has made it plain, short text.
 """
 
 from __future__ import annotations
+
+import re
+
+from django.utils.html import strip_tags
+
+# Long enough for the platform's sentences ("messages.content.image_url参数非法…"),
+# short enough that a hostile or broken gateway cannot fill the page.
+DETAIL_MAX_CHARS = 300
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
 
 # kind -> (zh-hans, en)
 _BY_KIND: dict[str, tuple[str, str]] = {
@@ -66,6 +77,10 @@ _BY_KIND: dict[str, tuple[str, str]] = {
         "找不到该任务或资源，它可能已过期。",
         "The task or resource was not found; it may have expired.",
     ),
+    "quota_exhausted": (
+        "AI 服务的额度已用完，请联系管理员。",
+        "The AI service has used up its quota. Please contact the administrator.",
+    ),
     "auth_failed": (
         "AI 服务认证失败，请管理员检查 API 密钥。",
         "The AI service rejected our credentials. An administrator should check the "
@@ -109,3 +124,14 @@ def user_message(kind: str, code: str | None, interrupted: bool, language: str) 
     if interrupted:
         text += ("" if index == 0 else " ") + _INTERRUPTED[index]
     return text
+
+
+def platform_detail(text: str) -> str:
+    """Return the platform's error message as safe plain text: tags, control and
+    direction-override characters removed, whitespace collapsed, at most
+    DETAIL_MAX_CHARS characters (cut with "…"). The page must still insert it as text.
+    """
+    plain = " ".join(_CONTROL.sub(" ", strip_tags(text)).split())
+    if len(plain) > DETAIL_MAX_CHARS:
+        plain = plain[: DETAIL_MAX_CHARS - 1].rstrip() + "…"
+    return plain
