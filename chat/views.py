@@ -106,9 +106,39 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 
 # --- Pages ----------------------------------------------------------------------------
 
+# reverse() needs a real argument; these stand in for the id and are swapped for "{id}",
+# so the page builds every URL from the URLconf and the script writes none itself.
+_SAMPLE_UUID = UUID(int=0)
+_SAMPLE_INT = 2147483647
+
+
+def _url_with_id(name: str, sample: UUID | int) -> str:
+    return reverse(name, args=[sample]).replace(str(sample), "{id}")
+
+
+def page_urls() -> dict[str, str]:
+    """Return every URL the chat page's script uses, `{id}` marking the object's id."""
+    conversation = functools.partial(_url_with_id, sample=_SAMPLE_UUID)
+    return {
+        "page": reverse("chat:index"),
+        "conversation_page": conversation("chat:conversation"),
+        "conversations": reverse("chat:api_conversations"),
+        "conversation": conversation("chat:api_conversation"),
+        "conversation_restore": conversation("chat:api_conversation_restore"),
+        "export_md": conversation("chat:api_export_markdown"),
+        "export_json": conversation("chat:api_export_json"),
+        "presets": reverse("chat:api_presets"),
+        "preset": _url_with_id("chat:api_preset", _SAMPLE_INT),
+        # Channels' routes are not in the URLconf: chat.routing serves ws/chat/<id>/.
+        "socket": "/ws/chat/{id}/",
+    }
+
 
 def page_data(request: HttpRequest, conversation_id: UUID | None) -> dict[str, Any]:
-    """Return what the chat page's script starts from (json_script, never the key)."""
+    """Return what the chat page's script starts from (json_script, never the key).
+
+    Every key is read by static/chat/*.js; its UI strings come from the djangojs
+    catalog (glmweb/urls.py), not from here."""
     models = catalog.catalog()
     return {
         "conversation_id": str(conversation_id) if conversation_id else None,
@@ -132,15 +162,7 @@ def page_data(request: HttpRequest, conversation_id: UUID | None) -> dict[str, A
                 "max": max(model["max_output"] for model in models),
             },
         },
-        "auto_title": settings.GLMWEB_AUTO_TITLE,
-        "username": request.user.get_username(),
-        "language": get_language(),
-        "urls": {
-            "conversations": reverse("chat:api_conversations"),
-            "presets": reverse("chat:api_presets"),
-            "models": reverse("chat:api_models"),
-            "page": reverse("chat:index"),
-        },
+        "urls": page_urls(),
     }
 
 

@@ -1,9 +1,10 @@
-"""Project URLs: the admin, accounts, a health check, and each app's pages."""
+"""Project URLs: admin, accounts, languages, health check and each app's pages."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 
 from glmweb import views
 
@@ -11,6 +12,13 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("glmweb.accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The strings the pages' scripts show (djangojs domain, locale/<lang>/); only the
+    # project's own catalog, not the admin's.
+    path(
+        "jsi18n/",
+        JavaScriptCatalog.as_view(packages=["chat"]),
+        name="javascript-catalog",
+    ),
     path("healthz", views.healthz, name="healthz"),
     # Browsers ask for /favicon.ico whatever the page says.
     path("favicon.ico", views.favicon),

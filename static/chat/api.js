@@ -2,7 +2,8 @@
 // ({"error": {"code", "message", "fields"?}}) into an ApiError with the server's
 // (already translated) message.
 
-import { t } from "./i18n.js";
+import { format, gettext } from "./i18n.js";
+import { url } from "./page.js";
 
 export class ApiError extends Error {
   constructor(status, code, message, fields = null) {
@@ -33,7 +34,11 @@ export async function request(method, url, body = undefined) {
   try {
     response = await fetch(url, init);
   } catch {
-    throw new ApiError(0, "network", t("network_error"));
+    throw new ApiError(
+      0,
+      "network",
+      gettext("The server could not be reached. Check the connection and try again."),
+    );
   }
   if (response.status === 204) return null;
   let data = null;
@@ -47,7 +52,8 @@ export async function request(method, url, body = undefined) {
     throw new ApiError(
       response.status,
       error.code || `http_${response.status}`,
-      error.message || t("request_failed", { message: response.status }),
+      error.message ||
+        format(gettext("The request failed: %(message)s"), { message: response.status }),
       error.fields || null,
     );
   }
@@ -55,19 +61,15 @@ export async function request(method, url, body = undefined) {
 }
 
 export const api = {
-  listConversations: (query = "", archived = false) =>
-    request(
-      "GET",
-      `/api/conversations/?q=${encodeURIComponent(query)}&archived=${archived ? 1 : 0}`,
-    ),
-  createConversation: (fields) => request("POST", "/api/conversations/", fields),
-  getConversation: (id) => request("GET", `/api/conversations/${id}/`),
-  updateConversation: (id, fields) =>
-    request("PATCH", `/api/conversations/${id}/`, fields),
-  deleteConversation: (id) => request("DELETE", `/api/conversations/${id}/`),
-  restoreConversation: (id) => request("POST", `/api/conversations/${id}/restore/`),
-  listPresets: () => request("GET", "/api/presets/"),
-  createPreset: (fields) => request("POST", "/api/presets/", fields),
-  deletePreset: (id) => request("DELETE", `/api/presets/${id}/`),
-  exportUrl: (id, format) => `/api/conversations/${id}/export.${format}`,
+  listConversations: (query = "", archived = false) => {
+    const params = new URLSearchParams({ q: query, archived: archived ? "1" : "0" });
+    return request("GET", `${url("conversations")}?${params}`);
+  },
+  createConversation: (fields) => request("POST", url("conversations"), fields),
+  updateConversation: (id, fields) => request("PATCH", url("conversation", id), fields),
+  deleteConversation: (id) => request("DELETE", url("conversation", id)),
+  restoreConversation: (id) => request("POST", url("conversation_restore", id)),
+  createPreset: (fields) => request("POST", url("presets"), fields),
+  deletePreset: (id) => request("DELETE", url("preset", id)),
+  exportUrl: (id, kind) => url(kind === "md" ? "export_md" : "export_json", id),
 };

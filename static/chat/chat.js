@@ -6,16 +6,19 @@
 
 import { api } from "./api.js";
 import { Composer } from "./composer.js";
-import { t } from "./i18n.js";
+import { format, gettext } from "./i18n.js";
 import { MessageView } from "./messages.js";
+import { data, url } from "./page.js";
 import { Settings } from "./settings.js";
 import { Sidebar } from "./sidebar.js";
 import { ChatSocket } from "./socket.js";
+import { Thread } from "./thread.js";
 import { showToast } from "./toast.js";
 
 const PENDING_PREFIX = "glmweb:pending:";
+const deniedText = () =>
+  gettext("This conversation is not available. It may have been deleted, or you were signed out.");
 const PATCH_DELAY_MS = 300;
-const PATH = /^\/c\/([0-9a-f-]{36})\/?$/i;
 
 function uuid() {
   if (window.crypto && crypto.randomUUID) {
@@ -65,7 +68,9 @@ class ChatPage {
     this.patchFields = {};
     this.patchTimer = null;
 
+    this.thread = new Thread();
     this.view = new MessageView(
+      this.thread,
       document.getElementById("message-list"),
       document.getElementById("messages"),
       {
@@ -80,7 +85,10 @@ class ChatPage {
       onStop: () => this.stop(),
       maxChars: (data.limits || {}).max_message_chars,
     });
-    this.settings = new Settings(data, { onChange: (fields) => this.settingsChanged(fields) });
+    this.settings = new Settings(data, {
+      onChange: (fields) => this.settingsChanged(fields),
+      onInvalid: (names) => this.settingsInvalid(names),
+    });
     this.sidebar = new Sidebar({
       onOpen: (id) => this.open(id, { push: true }),
       onDeleted: (id) => {
@@ -100,18 +108,25 @@ class ChatPage {
       this.sidebar.setOpen(false);
       this.showNew({ push: true });
     });
-    window.addEventListener("popstate", () => this.route());
+    // Each history entry carries its conversation's id (null: a new chat).
+    window.addEventListener("popstate", (event) => this.route(event.state?.id ?? null));
   }
 
   start() {
-    this.route();
+    history.replaceState({ id: this.data.conversation_id }, "");
+    this.route(this.data.conversation_id);
     this.sidebar.refresh();
   }
 
-  route() {
-    const match = location.pathname.match(PATH);
-    if (match) this.open(match[1].toLowerCase(), { push: false });
+  route(id) {
+    if (id) this.open(id, { push: false });
     else this.showNew({ push: false });
+  }
+
+  /** Reset the thread (a new chat, another conversation) and the view with it. */
+  clearThread() {
+    this.thread.reset([]);
+    this.view.redraw();
   }
 
   closeSocket() {
@@ -124,9 +139,10 @@ class ChatPage {
     this.flushPatch();
     this.conversationId = null;
     this.conversation = null;
-    if (push && location.pathname !== "/") history.pushState({}, "", "/");
+    const page = url("page");
+    if (push && location.pathname !== page) history.pushState({ id: null }, "", page);
     this.settings.load(null);
-    this.view.reset([]);
+    this.clearThread();
     this.composer.use("new");
     this.composer.setBusy(false);
     this.composer.setEnabled(true);
@@ -145,13 +161,13 @@ class ChatPage {
     this.flushPatch();
     this.conversationId = id;
     this.conversation = conversation;
-    if (push) history.pushState({}, "", `/c/${id}/`);
-    this.view.reset([]);
+    if (push) history.pushState({ id }, "", url("conversation_page", id));
+    this.clearThread();
     if (conversation) {
       this.settings.load(conversation);
       this.showTitle(conversation);
     } else {
-      this.title.textContent = t("loading");
+      this.title.textContent = gettext("Loading…");
     }
     this.composer.use(id);
     this.composer.setBusy(false);
@@ -179,15 +195,17 @@ class ChatPage {
   /** Show sends the server has not confirmed (after a reload or a reconnect). */
   showPending() {
     for (const frame of this.socket.pending.values()) {
-      if (frame.type === "message.send" && !this.view.has(frame.client_id)) {
-        this.view.removePending(frame.client_id);
-        this.view.addPending(frame.client_id, frame.text);
+      if (frame.type === "message.send" && !this.thread.has(frame.client_id)) {
+        this.view.drop(this.thread.removePending(frame.client_id));
+        this.view.drawPending(this.thread.addPending(frame.client_id, frame.text));
       }
     }
   }
 
   showTitle(conversation) {
-    const title = conversation ? conversation.title || t("untitled") : t("new_chat");
+    const title = conversation
+      ? conversation.title || gettext("Untitled conversation")
+      : gettext("New chat");
     this.title.textContent = title;
     this.title.title = title;
     document.title = `${title} · GLM Web`;
@@ -196,11 +214,11 @@ class ChatPage {
   setConn(state) {
     this.conn.dataset.state = state;
     const labels = {
-      connecting: t("conn_connecting"),
-      online: t("conn_online"),
-      reconnecting: t("conn_reconnecting"),
-      offline: t("conn_offline"),
-      denied: t("conn_denied"),
+      connecting: gettext("Connecting…"),
+      online: gettext("Connected"),
+      reconnecting: gettext("Reconnecting…"),
+      offline: gettext("Offline: reconnecting when the network is back"),
+      denied: deniedText(),
       idle: "",
     };
     this.conn.textContent = labels[state] ?? "";
@@ -208,59 +226,44 @@ class ChatPage {
     if (state === "denied") {
       this.app.dataset.state = "denied";
       this.composer.setEnabled(false);
-      this.composer.showNotice(t("conn_denied"));
+      this.composer.showNotice(deniedText());
     }
   }
 
   updateEmpty() {
-    this.empty.hidden = !this.view.isEmpty() || this.app.dataset.state === "loading";
+    this.empty.hidden = !this.thread.isEmpty() || this.app.dataset.state === "loading";
   }
 
   updateBusy() {
-    const streaming = this.view.streaming();
+    const streaming = this.thread.streaming();
     this.composer.setBusy(streaming !== null);
     this.view.refreshActions();
     this.updateEmpty();
   }
 
   onFrame(frame) {
+    // The thread takes the frames about messages; the page reacts to the rest.
+    this.view.draw(this.thread.apply(frame));
     switch (frame.type) {
       case "conversation.history":
         this.conversation = frame.conversation;
         this.settings.load(frame.conversation);
         this.showTitle(frame.conversation);
-        this.view.reset(frame.messages || [], frame.summaries || [], frame.streaming || null);
         this.showPending();
         this.app.dataset.state = "ready";
         this.composer.setEnabled(true);
         this.updateBusy();
         break;
       case "message.created":
-        this.view.remove(frame.superseded || []);
-        if (frame.user) this.view.upsert(frame.user, { created: true });
-        if (frame.assistant) this.view.upsert(frame.assistant, { created: true });
-        this.updateBusy();
-        break;
-      case "reply.delta":
-        this.view.applyDelta(frame);
-        break;
       case "reply.snapshot":
-        this.view.applySnapshot(frame.snapshot || frame);
         this.updateBusy();
-        break;
-      case "reply.search":
-        this.view.setSearch(frame.message_id, frame.results);
         break;
       case "reply.end":
-        this.view.upsert(frame.message);
         this.updateBusy();
         this.sidebar.refresh();
         break;
       case "conversation.updated":
         this.conversationUpdated(frame.conversation);
-        break;
-      case "summary.created":
-        this.view.addSummary(frame.summary);
         break;
       case "error":
         this.refused(frame);
@@ -283,9 +286,13 @@ class ChatPage {
   refused(frame) {
     const sent = frame.sent;
     if (sent && sent.type === "message.send") {
-      this.view.removePending(sent.client_id);
+      this.view.drop(this.thread.removePending(sent.client_id));
       this.composer.restore(sent.text);
-      this.composer.showNotice(t("send_failed", { message: frame.message }));
+      this.composer.showNotice(
+        format(gettext("The message was not sent: %(message)s Your text is back in the box."), {
+          message: frame.message,
+        }),
+      );
     } else {
       this.composer.showNotice(frame.message);
     }
@@ -326,30 +333,31 @@ class ChatPage {
       return;
     }
     this.composer.clear();
-    this.view.addPending(frame.client_id, text);
+    this.view.drawPending(this.thread.addPending(frame.client_id, text));
     this.updateEmpty();
     this.socket.sendTracked(frame);
   }
 
   stop() {
-    const streaming = this.view.streaming();
+    const streaming = this.thread.streaming();
     if (!streaming || !this.socket) return;
     if (!this.socket.sendNow({ type: "reply.stop", message_id: streaming.id })) {
-      this.composer.showNotice(t("conn_reconnecting"));
+      this.composer.showNotice(gettext("Reconnecting…"));
     }
   }
 
   regenerate() {
-    if (!this.socket || this.view.streaming()) return;
+    if (!this.socket || this.thread.streaming()) return;
     this.composer.hideNotice();
     this.socket.sendTracked({ type: "reply.regenerate", client_id: uuid() });
   }
 
   edit(message, text) {
-    if (!this.socket || this.view.streaming()) return false;
+    if (!this.socket || this.thread.streaming()) return false;
     const max = (this.data.limits || {}).max_message_chars;
     if (max && text.length > max) {
-      showToast(t("too_long", { count: text.length, max }), { kind: "error" });
+      const tooLong = gettext("The message is too long: %(count)s of at most %(max)s characters.");
+      showToast(format(tooLong, { count: text.length, max }), { kind: "error" });
       return false;
     }
     this.socket.sendTracked({
@@ -363,12 +371,22 @@ class ChatPage {
 
   settingsChanged(fields) {
     if (!this.conversationId) {
-      this.settings.showStatus(t("settings_pending"));
+      this.settings.showStatus(gettext("Saved with your next message"));
       return;
     }
     Object.assign(this.patchFields, fields);
     clearTimeout(this.patchTimer);
     this.patchTimer = setTimeout(() => this.flushPatch(), PATCH_DELAY_MS);
+  }
+
+  /**
+   * The newest value of these settings is refused in the page: an older value still
+   * waiting to be sent (the slider a moment ago, the "1" of "1.5") is not what the
+   * user wants any more, so it is dropped, not saved.
+   */
+  settingsInvalid(names) {
+    for (const name of names) delete this.patchFields[name];
+    if (!Object.keys(this.patchFields).length) clearTimeout(this.patchTimer);
   }
 
   async flushPatch() {
@@ -381,7 +399,7 @@ class ChatPage {
       const data = await api.updateConversation(id, fields);
       if (id === this.conversationId) {
         this.conversation = data.conversation;
-        this.settings.showStatus(t("settings_saved"));
+        this.settings.showSaved();
       }
     } catch (error) {
       this.settings.showStatus(error.message, true);
@@ -389,6 +407,4 @@ class ChatPage {
   }
 }
 
-const data = JSON.parse(document.getElementById("chat-data").textContent);
-const page = new ChatPage(data);
-page.start();
+new ChatPage(data).start();

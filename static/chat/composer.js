@@ -2,9 +2,11 @@
 // (pinyin and the like) never sends. What is typed is saved as a draft per
 // conversation in localStorage, so a reload or a failure loses nothing.
 
-import { t } from "./i18n.js";
+import { format, gettext } from "./i18n.js";
 
 const DRAFT_PREFIX = "glmweb:draft:";
+const busyText = () =>
+  gettext("A reply is still being written. Stop it first, or wait for it to finish.");
 
 function storageGet(key) {
   try {
@@ -114,11 +116,12 @@ export class Composer {
     const text = this.input.value.trim();
     if (!text) return;
     if (this.busy) {
-      this.showNotice(t("busy"));
+      this.showNotice(busyText());
       return;
     }
     if (this.maxChars && text.length > this.maxChars) {
-      this.showNotice(t("too_long", { count: text.length, max: this.maxChars }));
+      const tooLong = gettext("The message is too long: %(count)s of at most %(max)s characters.");
+      this.showNotice(format(tooLong, { count: text.length, max: this.maxChars }));
       return;
     }
     this.hideNotice();
@@ -126,7 +129,7 @@ export class Composer {
   }
 
   setBusy(busy) {
-    if (this.busy && !busy && this.notice.textContent === t("busy")) this.hideNotice();
+    if (this.busy && !busy && this.notice.textContent === busyText()) this.hideNotice();
     this.busy = busy;
     this.sendButton.hidden = busy;
     this.sendButton.disabled = busy;
@@ -162,7 +165,10 @@ export class Composer {
     const show = this.maxChars && length > this.maxChars * 0.8;
     this.count.hidden = !show;
     if (show) {
-      this.count.textContent = t("chars", { count: length, max: this.maxChars });
+      this.count.textContent = format(gettext("%(count)s / %(max)s characters"), {
+        count: length,
+        max: this.maxChars,
+      });
       this.count.classList.toggle("over", length > this.maxChars);
     }
   }

@@ -1,27 +1,21 @@
-// Translated UI strings. The template renders them (so Django's catalogues translate
-// them) into #chat-i18n; {name} marks a value filled in here.
+// Translated UI strings come from Django's JavaScript catalog (the djangojs domain,
+// `manage.py makemessages -d djangojs`), which the template loads with a classic
+// <script> before these modules run (modules are deferred). Scripts call gettext()
+// and ngettext() with literal msgids, so makemessages finds every one of them.
 
-const strings = new Map();
+const catalog = globalThis;
 
-function load() {
-  if (strings.size) return;
-  const root = document.getElementById("chat-i18n");
-  if (!root) return;
-  for (const node of root.querySelectorAll("[data-k]")) {
-    strings.set(node.dataset.k, node.textContent.trim());
-  }
+/** Return the translation of `msgid`. */
+export function gettext(msgid) {
+  return catalog.gettext(msgid);
 }
 
-/** Return the translated string `key` with `{name}` placeholders replaced from `vars`. */
-export function t(key, vars = {}) {
-  load();
-  const text = strings.get(key) ?? key;
-  return text.replace(/\{(\w+)\}/g, (whole, name) =>
-    name in vars ? String(vars[name]) : whole,
-  );
+/** Return the translation of `singular`/`plural` for `count`. */
+export function ngettext(singular, plural, count) {
+  return catalog.ngettext(singular, plural, count);
 }
 
-/** Return the page's language code (e.g. "zh-hans" or "en"). */
-export function language() {
-  return document.documentElement.lang || "en";
+/** Return `text` with its %(name)s placeholders filled from `values`. */
+export function format(text, values) {
+  return catalog.interpolate(text, values, true);
 }

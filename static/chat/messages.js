@@ -1,39 +1,27 @@
-// The conversation's messages: built with DOM calls, Markdown through render.js,
+// The conversation's messages drawn from the Thread (thread.js holds what the server
+// said; this module only draws it): built with DOM calls, Markdown through render.js,
 // streamed text re-rendered at most once per animation frame, and the view kept at the
 // bottom only while the reader is there.
 
+import { button, el } from "./dom.js";
+import { format, gettext, ngettext } from "./i18n.js";
 import { copyText, renderMarkdown } from "./render.js";
-import { t } from "./i18n.js";
 
 const BOTTOM_SLACK_PX = 48;
 
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-function button(action, label, className = "msg-button") {
-  const node = el("button", className, label);
-  node.type = "button";
-  node.dataset.action = action;
-  return node;
-}
-
 export class MessageView {
   /**
+   * @param {Thread} thread the conversation's state (thread.js), read here
    * @param {HTMLElement} list the <ol> holding messages
    * @param {HTMLElement} scroller the scrolling container
-   * @param {{onStop, onRegenerate, onRetry, onEdit, onNotice}} handlers
+   * @param {{onRegenerate, onRetry, onEdit, onNotice}} handlers
    */
-  constructor(list, scroller, handlers) {
+  constructor(thread, list, scroller, handlers) {
+    this.thread = thread;
     this.list = list;
     this.scroller = scroller;
     this.handlers = handlers;
-    this.entries = new Map(); // message id -> entry
-    this.pendingByClient = new Map(); // client_id -> entry (not yet saved)
-    this.summaries = [];
+    this.entries = new Map(); // Record -> its DOM parts
     this.dirty = new Set();
     this.frame = 0;
     this.stick = true;
@@ -58,179 +46,97 @@ export class MessageView {
     this.jump.hidden = true;
   }
 
-  /** Replace the whole view with the server's history (and the streaming snapshot). */
-  reset(messages, summaries = [], streaming = null) {
-    cancelAnimationFrame(this.frame);
-    this.dirty.clear();
-    this.entries.clear();
-    this.pendingByClient.clear();
-    this.list.replaceChildren();
-    for (const message of messages) this.upsert(message, { render: false });
-    if (streaming) this.applySnapshot(streaming, { render: false });
-    this.summaries = [];
-    for (const summary of summaries) this.addSummary(summary);
-    for (const entry of this.entries.values()) this.renderEntry(entry, true);
-    this.refreshActions();
-    this.scrollToBottom(true);
-  }
-
-  isEmpty() {
-    return this.entries.size === 0 && this.pendingByClient.size === 0;
-  }
-
-  /** Return the message that is streaming now, or null. */
-  streaming() {
-    for (const entry of this.entries.values()) {
-      if (entry.data.status === "streaming") return entry.data;
+  /** Draw a Change from the Thread (null: nothing to draw). */
+  draw(change) {
+    if (!change) return;
+    if (change.reset) {
+      this.redraw();
+      return;
     }
-    return null;
-  }
-
-  has(clientId) {
-    for (const entry of this.entries.values()) {
-      if (entry.data.client_id === clientId) return true;
+    for (const record of change.removed) this.drop(record);
+    for (const record of change.records) {
+      const entry = this.entryOf(record);
+      if (change.streamed) this.schedule(entry);
+      else this.renderEntry(entry, record.data.status !== "streaming");
     }
-    return false;
-  }
-
-  /** Show a user message the server has not confirmed yet. */
-  addPending(clientId, text) {
-    const data = {
-      id: null,
-      client_id: clientId,
-      role: "user",
-      content: text,
-      status: "pending",
-    };
-    const entry = this.build(data);
-    entry.node.classList.add("msg-pending");
-    this.pendingByClient.set(clientId, entry);
-    this.list.append(entry.node);
-    this.renderEntry(entry, true);
-    this.refreshActions();
-    this.scrollToBottom(true);
-  }
-
-  removePending(clientId) {
-    const entry = this.pendingByClient.get(clientId);
-    if (!entry) return;
-    entry.node.remove();
-    this.pendingByClient.delete(clientId);
-  }
-
-  /**
-   * Add or replace a saved message (message.created, reply.end). `created`: it comes
-   * from message.created, so a new streaming message holds seq 0 and takes the deltas
-   * that follow; one from the history waits for its reply.snapshot instead.
-   */
-  upsert(message, { render = true, created = false } = {}) {
-    let entry = this.entries.get(message.id);
-    if (!entry && message.client_id && this.pendingByClient.has(message.client_id)) {
-      // The optimistic copy becomes the saved message in place.
-      entry = this.pendingByClient.get(message.client_id);
-      this.pendingByClient.delete(message.client_id);
-      entry.node.classList.remove("msg-pending");
-      this.entries.set(message.id, entry);
-    }
-    if (entry) {
-      const wasStreaming = entry.data.status === "streaming";
-      // A final message replaces the streamed text; while streaming, frames we already
-      // applied may be ahead of the saved checkpoint, so keep the longer text.
-      if (message.status === "streaming" && wasStreaming) {
-        if ((entry.data.content || "").length > (message.content || "").length) {
-          message = { ...message, content: entry.data.content, reasoning: entry.data.reasoning };
-        }
-      } else if (message.status !== "streaming") {
-        entry.seq = Infinity;
-      }
-      entry.data = { ...entry.data, ...message };
-    } else {
-      entry = this.build(message);
-      if (created && message.status === "streaming") entry.seq = 0;
-      this.entries.set(message.id, entry);
-      this.list.append(entry.node);
-      // Pending user messages stay last until the server confirms them.
-      for (const pending of this.pendingByClient.values()) this.list.append(pending.node);
-    }
-    entry.node.dataset.id = message.id;
-    if (render) {
-      this.renderEntry(entry, message.status !== "streaming");
+    if (change.summary) this.addSummary(change.summary);
+    if (!change.streamed) {
       this.refreshActions();
       this.scrollToBottom();
+    }
+  }
+
+  /** Draw the whole Thread again (a new history). */
+  redraw() {
+    cancelAnimationFrame(this.frame);
+    this.frame = 0;
+    this.dirty.clear();
+    this.entries.clear();
+    this.list.replaceChildren();
+    for (const record of [...this.thread.saved.values(), ...this.thread.pending.values()]) {
+      this.renderEntry(this.entryOf(record), record.data.status !== "streaming");
+    }
+    for (const summary of this.thread.summaries) this.addSummary(summary);
+    this.refreshActions();
+    this.scrollToBottom(true);
+  }
+
+  /** Show an unconfirmed send the Thread now holds (scrolling to it). */
+  drawPending(record) {
+    this.renderEntry(this.entryOf(record), true);
+    this.refreshActions();
+    this.scrollToBottom(true);
+  }
+
+  /** Remove a Record's message from the page. */
+  drop(record) {
+    const entry = record && this.entries.get(record);
+    if (!entry) return;
+    entry.node.remove();
+    this.entries.delete(record);
+    this.dirty.delete(entry);
+  }
+
+  /** Return a Record's DOM parts, building and placing them the first time. */
+  entryOf(record) {
+    let entry = this.entries.get(record);
+    if (entry) return entry;
+    entry = this.build(record);
+    this.entries.set(record, entry);
+    this.list.append(entry.node);
+    if (!record.pending) {
+      // Unconfirmed sends stay last until the server confirms them.
+      for (const pending of this.thread.pending.values()) {
+        const node = this.entries.get(pending)?.node;
+        if (node) this.list.append(node);
+      }
     }
     return entry;
   }
 
-  /** Hide superseded messages. */
-  remove(ids) {
-    for (const id of ids || []) {
-      const entry = this.entries.get(id);
-      if (!entry) continue;
-      entry.node.remove();
-      this.entries.delete(id);
-    }
-    this.refreshActions();
-  }
-
-  /**
-   * Append a reply.delta when it is the next frame (seq one more than held). Frames
-   * already held are ignored; after a gap, or before the text's base is known (a reply
-   * found streaming in the history), the reply.snapshot that follows brings the text.
-   */
-  applyDelta(frame) {
-    const entry = this.entries.get(frame.message_id);
-    if (!entry || entry.seq === undefined || frame.seq !== entry.seq + 1) return;
-    entry.seq = frame.seq;
-    entry.data.content = (entry.data.content || "") + (frame.content || "");
-    entry.data.reasoning = (entry.data.reasoning || "") + (frame.reasoning || "");
-    this.schedule(entry);
-  }
-
-  applySnapshot(snapshot, { render = true } = {}) {
-    let entry = this.entries.get(snapshot.message_id);
-    if (!entry) {
-      entry = this.upsert(
-        { id: snapshot.message_id, role: "assistant", status: "streaming" },
-        { render: false },
-      );
-    }
-    if (entry.seq !== undefined && snapshot.seq < entry.seq) return;
-    entry.seq = snapshot.seq;
-    entry.data.status = "streaming";
-    entry.data.content = snapshot.content || "";
-    entry.data.reasoning = snapshot.reasoning || "";
-    if (snapshot.web_search && snapshot.web_search.length) {
-      entry.data.web_search = snapshot.web_search;
-    }
-    if (render) {
-      this.schedule(entry);
-      this.refreshActions();
-    }
-  }
-
-  setSearch(messageId, results) {
-    const entry = this.entries.get(messageId);
-    if (!entry) return;
-    entry.data.web_search = results || [];
-    this.schedule(entry);
-  }
-
   addSummary(summary) {
-    this.summaries.push(summary);
     const node = el("li", "summary-notice");
     node.dataset.summaryId = summary.id;
+    const count = summary.covered_messages;
     const text = el(
       "p",
       "summary-text",
-      t("summary_notice", { count: summary.covered_messages }),
+      format(
+        ngettext(
+          "%(count)s older message is summarised: the model now reads this summary in its place.",
+          "%(count)s older messages are summarised: the model now reads this summary in their place.",
+          count,
+        ),
+        { count },
+      ),
     );
     const details = el("details", "summary-details");
-    const label = el("summary", "", t("summary_read"));
+    const label = el("summary", "", gettext("Read the summary"));
     const body = el("div", "md summary-body");
     body.append(renderMarkdown(summary.content));
     details.append(label, body);
     node.append(text, details);
-    const anchor = this.entries.get(summary.covers_until);
+    const anchor = this.entries.get(this.thread.saved.get(summary.covers_until));
     if (anchor) anchor.node.after(node);
     else this.list.prepend(node);
     // Only the newest summary stands in for the turns before it.
@@ -244,22 +150,29 @@ export class MessageView {
     if (this.frame) return;
     this.frame = requestAnimationFrame(() => {
       this.frame = 0;
-      for (const item of this.dirty) this.renderEntry(item, item.data.status !== "streaming");
+      for (const item of this.dirty) {
+        this.renderEntry(item, item.record.data.status !== "streaming");
+      }
       this.dirty.clear();
       this.scrollToBottom();
     });
   }
 
-  build(data) {
+  build(record) {
+    const { data } = record;
     const node = el("li", `msg msg-${data.role}`);
     const head = el("div", "msg-head");
-    const role = el("span", "msg-role", data.role === "user" ? t("you") : t("assistant"));
+    const role = el(
+      "span",
+      "msg-role",
+      data.role === "user" ? gettext("You") : gettext("Assistant"),
+    );
     const model = el("span", "msg-model");
     head.append(role, model);
-    const entry = { data, node, model, seq: undefined, editing: false };
+    const entry = { record, node, model, editing: false };
     if (data.role === "assistant") {
       entry.reasoning = el("details", "reasoning");
-      entry.reasoningLabel = el("summary", "", t("reasoning"));
+      entry.reasoningLabel = el("summary", "", gettext("Reasoning"));
       entry.reasoningBody = el("div", "md reasoning-body");
       entry.reasoning.append(entry.reasoningLabel, entry.reasoningBody);
       entry.reasoning.hidden = true;
@@ -285,7 +198,10 @@ export class MessageView {
   }
 
   renderEntry(entry, final) {
-    const { data, node } = entry;
+    const { node, record } = entry;
+    const { data } = record;
+    node.classList.toggle("msg-pending", record.pending);
+    if (data.id) node.dataset.id = data.id;
     node.dataset.status = data.status || "";
     node.dataset.role = data.role;
     entry.model.textContent = data.role === "assistant" ? data.model || "" : "";
@@ -302,11 +218,12 @@ export class MessageView {
   }
 
   renderReasoning(entry, final) {
-    const text = entry.data.reasoning || "";
+    const { data } = entry.record;
+    const text = data.reasoning || "";
     entry.reasoning.hidden = !text;
     if (!text) return;
-    const thinking = entry.data.status === "streaming" && !entry.data.content;
-    entry.reasoningLabel.textContent = thinking ? t("thinking_now") : t("reasoning");
+    const thinking = data.status === "streaming" && !data.content;
+    entry.reasoningLabel.textContent = thinking ? gettext("Thinking…") : gettext("Reasoning");
     if (!entry.reasoningToggled) {
       // Open while the model is still thinking, folded once the answer starts.
       entry.reasoning.open = thinking;
@@ -315,10 +232,10 @@ export class MessageView {
   }
 
   renderSources(entry) {
-    const results = entry.data.web_search || [];
+    const results = entry.record.data.web_search || [];
     entry.sources.hidden = results.length === 0;
     if (!results.length) return;
-    const heading = el("p", "sources-title", t("sources"));
+    const heading = el("p", "sources-title", gettext("Sources"));
     const list = el("ol", "sources-list");
     for (const item of results) {
       const li = el("li");
@@ -340,66 +257,73 @@ export class MessageView {
   }
 
   renderStatus(entry) {
-    const { data } = entry;
+    const { data } = entry.record;
     entry.status.replaceChildren();
     entry.status.className = `msg-status status-${data.status}`;
     if (data.status === "streaming") {
-      entry.status.append(el("span", "spinner"), el("span", "", t("status_streaming")));
+      entry.status.append(el("span", "spinner"), el("span", "", gettext("Writing…")));
     } else if (data.status === "stopped") {
-      entry.status.textContent = t("status_stopped");
+      entry.status.textContent = gettext("Stopped: the reply was cut short at your request.");
     } else if (data.status === "interrupted" || data.status === "error") {
-      const text = (data.error && data.error.message) ||
-        (data.status === "error" ? t("status_error") : t("status_interrupted"));
-      entry.status.append(el("span", "msg-error-text", text));
+      const error = data.error || {};
+      const generic = data.status === "error"
+        ? gettext("The reply failed.")
+        : gettext("Interrupted: the text received so far is kept.");
+      entry.status.append(el("span", "msg-error-text", error.message || generic));
       entry.status.setAttribute("role", "alert");
-      if (data.error && data.error.retryable) {
-        entry.status.append(button("retry", t("retry"), "retry-button"));
+      // The server decides whether trying again can help (the error's kind).
+      if (error.retryable) {
+        entry.status.append(button("retry", gettext("Retry"), "retry-button"));
+      }
+      if (error.detail) {
+        // The platform's own words: untrusted text, shown as text under a fold.
+        const fold = el("details", "msg-error-detail");
+        fold.append(
+          el("summary", "", gettext("The platform's message")),
+          el("p", "msg-error-detail-text", String(error.detail)),
+        );
+        entry.status.append(fold);
       }
     }
   }
 
   /** Redraw each message's buttons (regenerate only on the last answer, none while streaming). */
   refreshActions() {
-    const busy = this.streaming() !== null;
-    const saved = [...this.entries.values()];
-    let lastAssistant = null;
-    for (let i = saved.length - 1; i >= 0; i -= 1) {
-      if (saved[i].data.role === "assistant") {
-        lastAssistant = saved[i];
-        break;
+    const busy = this.thread.streaming() !== null;
+    const lastAssistant = this.thread.lastAssistant();
+    for (const [record, entry] of this.entries) {
+      if (record.pending) {
+        entry.actions.replaceChildren();
+        continue;
       }
-    }
-    for (const entry of saved) {
-      const { data } = entry;
+      const { data } = record;
       const parts = [];
-      if (data.content) parts.push(button("copy", t("copy")));
-      if (data.role === "user" && !busy) parts.push(button("edit", t("edit")));
-      if (entry === lastAssistant && !busy && data.status !== "streaming") {
-        parts.push(button("regenerate", t("regenerate")));
+      if (data.content) parts.push(button("copy", gettext("Copy"), "msg-button"));
+      if (data.role === "user" && !busy) {
+        parts.push(button("edit", gettext("Edit"), "msg-button"));
+      }
+      if (record === lastAssistant && !busy && data.status !== "streaming") {
+        parts.push(button("regenerate", gettext("Regenerate"), "msg-button"));
       }
       if (data.role === "assistant" && data.usage) {
-        parts.push(
-          el(
-            "span",
-            "msg-usage",
-            t("tokens", {
-              prompt: data.usage.prompt_tokens ?? "–",
-              completion: data.usage.completion_tokens ?? "–",
-            }),
-          ),
-        );
+        const text = format(gettext("%(prompt)s prompt + %(completion)s completion tokens"), {
+          prompt: data.usage.prompt_tokens ?? "–",
+          completion: data.usage.completion_tokens ?? "–",
+        });
+        parts.push(el("span", "msg-usage", text));
       }
       entry.actions.replaceChildren(...parts);
       const retry = entry.status.querySelector(".retry-button");
-      if (retry) retry.hidden = busy || entry !== lastAssistant;
+      if (retry) retry.hidden = busy || record !== lastAssistant;
     }
-    for (const entry of this.pendingByClient.values()) entry.actions.replaceChildren();
   }
 
+  /** Return the saved message's entry that holds `node`, or null. */
   entryFor(node) {
     const item = node.closest(".msg");
-    if (!item) return null;
-    for (const entry of this.entries.values()) if (entry.node === item) return entry;
+    for (const [record, entry] of this.entries) {
+      if (entry.node === item && !record.pending) return entry;
+    }
     return null;
   }
 
@@ -409,27 +333,31 @@ export class MessageView {
     const action = target.dataset.action;
     if (action === "copy-code") {
       const code = target.closest(".code-block")?.querySelector("code");
-      await this.flash(target, code ? code.textContent : "", "copy_code");
+      await this.flash(target, code ? code.textContent : "");
       return;
     }
     const entry = this.entryFor(target);
     if (!entry) return;
-    if (action === "copy") await this.flash(target, entry.data.content || "", "copy");
-    else if (action === "regenerate") this.handlers.onRegenerate(entry.data);
-    else if (action === "retry") this.handlers.onRetry(entry.data);
+    const { data } = entry.record;
+    if (action === "copy") await this.flash(target, data.content || "");
+    else if (action === "regenerate") this.handlers.onRegenerate(data);
+    else if (action === "retry") this.handlers.onRetry(data);
     else if (action === "edit") this.startEdit(entry);
   }
 
-  async flash(target, text, label) {
+  /** Copy `text`, say so on the button for a moment, then restore its label. */
+  async flash(target, text) {
+    if (target.classList.contains("copied")) return;
     const ok = await copyText(text);
     if (!ok) {
-      this.handlers.onNotice(t("copy_failed"));
+      this.handlers.onNotice(gettext("Could not copy to the clipboard."));
       return;
     }
-    target.textContent = t("copied");
+    const label = target.textContent;
+    target.textContent = gettext("Copied");
     target.classList.add("copied");
     setTimeout(() => {
-      target.textContent = t(label);
+      target.textContent = label;
       target.classList.remove("copied");
     }, 1500);
   }
@@ -439,12 +367,16 @@ export class MessageView {
     entry.editing = true;
     const form = el("form", "edit-form");
     const area = el("textarea", "edit-input");
-    area.value = entry.data.content || "";
+    area.value = entry.record.data.content || "";
     area.rows = Math.min(12, Math.max(2, area.value.split("\n").length));
-    const hint = el("p", "help", t("edited_hint"));
-    const save = el("button", "primary", t("save_send"));
+    const hint = el(
+      "p",
+      "help",
+      gettext("Editing hides this message and everything after it, then sends the new text."),
+    );
+    const save = el("button", "primary", gettext("Save and send"));
     save.type = "submit";
-    const cancel = el("button", "", t("cancel"));
+    const cancel = el("button", "", gettext("Cancel"));
     cancel.type = "button";
     const row = el("div", "edit-actions");
     row.append(save, cancel);
@@ -462,7 +394,7 @@ export class MessageView {
       event.preventDefault();
       const text = area.value.trim();
       if (!text) return;
-      if (this.handlers.onEdit(entry.data, text) !== false) finish();
+      if (this.handlers.onEdit(entry.record.data, text) !== false) finish();
     });
     area.addEventListener("keydown", (event) => {
       if (event.key === "Escape") finish();

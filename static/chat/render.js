@@ -6,7 +6,8 @@
 import { Marked } from "../vendor/marked-18.2.1/marked.esm.js";
 import DOMPurify from "../vendor/dompurify-3.4.18/purify.es.js";
 import hljs from "../vendor/highlightjs-11.12.0/highlight.min.js";
-import { t } from "./i18n.js";
+import { button, el } from "./dom.js";
+import { format, gettext } from "./i18n.js";
 
 const marked = new Marked({
   gfm: true,
@@ -80,8 +81,7 @@ export function renderMarkdown(text, { final = true } = {}) {
     decorateCode(code, final);
   }
   for (const table of fragment.querySelectorAll("table")) {
-    const wrap = document.createElement("div");
-    wrap.className = "table-wrap";
+    const wrap = el("div", "table-wrap");
     table.replaceWith(wrap);
     wrap.append(table);
   }
@@ -95,12 +95,10 @@ function imagesToLinks(root) {
     const src = img.getAttribute("src") || "";
     const label = img.getAttribute("alt") || src;
     if (/^https?:\/\//i.test(src)) {
-      const link = document.createElement("a");
+      const link = el("a", "image-link", format(gettext("Image: %(label)s"), { label }));
       link.href = src;
       link.target = "_blank";
       link.rel = "noopener noreferrer";
-      link.className = "image-link";
-      link.textContent = t("image_link", { label });
       img.replaceWith(link);
     } else {
       img.replaceWith(document.createTextNode(label));
@@ -127,18 +125,10 @@ function decorateCode(code, final) {
     code.replaceChildren(sanitize(result.value, HIGHLIGHT_CONFIG));
     code.classList.add("hljs");
   }
-  const block = document.createElement("div");
-  block.className = "code-block";
-  const bar = document.createElement("div");
-  bar.className = "code-bar";
-  const label = document.createElement("span");
-  label.className = "code-lang";
-  label.textContent = requested || (result && result.language) || "";
-  const copy = document.createElement("button");
-  copy.type = "button";
-  copy.className = "copy-code";
-  copy.dataset.action = "copy-code";
-  copy.textContent = t("copy_code");
+  const block = el("div", "code-block");
+  const bar = el("div", "code-bar");
+  const label = el("span", "code-lang", requested || (result && result.language) || "");
+  const copy = button("copy-code", gettext("Copy code"), "copy-code");
   bar.append(label, copy);
   pre.replaceWith(block);
   block.append(bar, pre);
@@ -151,10 +141,9 @@ export async function copyText(text) {
     return true;
   } catch {
     // Older browsers and non-secure origins: a temporary textarea and execCommand.
-    const area = document.createElement("textarea");
+    const area = el("textarea", "offscreen");
     area.value = text;
     area.setAttribute("readonly", "");
-    area.className = "offscreen";
     document.body.append(area);
     area.select();
     let ok = false;

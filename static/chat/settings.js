@@ -3,10 +3,19 @@
 // prompt with presets, temperature, top_p and max_tokens within the platform's ranges.
 
 import { api } from "./api.js";
-import { t } from "./i18n.js";
+import { el } from "./dom.js";
+import { format, gettext } from "./i18n.js";
 import { showToast } from "./toast.js";
 
-const CAPABILITY_KEYS = ["text", "vision", "roleplay", "web_search", "thinking"];
+// Each capability's badge, in the order shown (called when drawn: the catalog's
+// language is the page's).
+const CAPABILITIES = {
+  text: () => gettext("text"),
+  vision: () => gettext("vision"),
+  roleplay: () => gettext("role-play"),
+  web_search: () => gettext("web search"),
+  thinking: () => gettext("thinking"),
+};
 
 function range(limits, name, fallback) {
   const value = limits && limits[name];
@@ -74,7 +83,10 @@ class NumberSetting {
     const number = Number(raw);
     const ok = Number.isFinite(number) && number >= this.min && number <= this.max &&
       (!this.integer || Number.isInteger(number));
-    if (!ok) throw new Error(t("settings_invalid", { field: label, min: this.min, max: this.max }));
+    if (!ok) {
+      const text = gettext("%(field)s must be between %(min)s and %(max)s.");
+      throw new Error(format(text, { field: label, min: this.min, max: this.max }));
+    }
     return number;
   }
 }
@@ -82,7 +94,8 @@ class NumberSetting {
 export class Settings {
   /**
    * @param {object} data the page data (models, presets, limits, default_model)
-   * @param {{onChange: (fields) => void}} handlers fields changed by the user
+   * @param {{onChange: (fields) => void, onInvalid: (names) => void}} handlers the
+   *   fields the user changed, or the names whose new value is refused in the page
    */
   constructor(data, handlers) {
     this.models = data.models || [];
@@ -123,9 +136,8 @@ export class Settings {
     this.maxTokensLimit = maxTokens.max;
 
     for (const model of this.models) {
-      const option = document.createElement("option");
+      const option = el("option", "", model.label || model.code);
       option.value = model.code;
-      option.textContent = model.label || model.code;
       this.picker.append(option);
     }
     this.picker.addEventListener("change", () => {
@@ -178,9 +190,8 @@ export class Settings {
     const code = c.model || this.defaultModel;
     if (code && ![...this.picker.options].some((o) => o.value === code)) {
       // A model no longer in the catalog stays selectable for its old conversations.
-      const option = document.createElement("option");
+      const option = el("option", "", code);
       option.value = code;
-      option.textContent = code;
       option.dataset.extra = "1";
       this.picker.append(option);
     }
@@ -193,7 +204,8 @@ export class Settings {
     this.maxTokens.set(c.max_tokens);
     this.presetPicker.value = "";
     this.presetDelete.hidden = true;
-    this.status.textContent = "";
+    this.invalid = false;
+    this.showStatus("");
     this.showCapabilities();
   }
 
@@ -201,18 +213,12 @@ export class Settings {
     const model = this.model();
     const caps = (model && model.capabilities) || ["text"];
     this.caps.replaceChildren();
-    for (const key of CAPABILITY_KEYS) {
-      if (!caps.includes(key)) continue;
-      const badge = document.createElement("span");
-      badge.className = `cap cap-${key}`;
-      badge.textContent = t(`cap_${key}`);
-      this.caps.append(badge);
+    for (const [key, label] of Object.entries(CAPABILITIES)) {
+      if (caps.includes(key)) this.caps.append(el("span", `cap cap-${key}`, label()));
     }
     if (model && model.context) {
-      const badge = document.createElement("span");
-      badge.className = "cap cap-context";
-      badge.textContent = t("context", { tokens: formatTokens(model.context) });
-      this.caps.append(badge);
+      const text = format(gettext("%(tokens)s context"), { tokens: formatTokens(model.context) });
+      this.caps.append(el("span", "cap cap-context", text));
     }
     this.webSearchToggle.hidden = !caps.includes("web_search");
     this.thinkingToggle.hidden = !caps.includes("thinking");
@@ -227,9 +233,9 @@ export class Settings {
     return {
       ...(known ? { model: this.picker.value } : {}),
       system_prompt: this.systemPrompt.value,
-      temperature: this.temperature.value(t("temperature")),
+      temperature: this.temperature.value(gettext("Temperature")),
       top_p: this.topP.value("top_p"),
-      max_tokens: this.maxTokens.value(t("max_tokens")),
+      max_tokens: this.maxTokens.value(gettext("Max tokens")),
       web_search: this.supports("web_search") && this.webSearch.checked,
       thinking: this.supports("thinking") && this.thinking.checked,
     };
@@ -240,9 +246,14 @@ export class Settings {
     try {
       values = this.values();
     } catch (error) {
+      // The error stays until a value is fixed: nothing is sent meanwhile, and an
+      // older change the server confirms now does not claim "Saved" over it.
+      this.invalid = true;
       this.showStatus(error.message, true);
+      this.handlers.onInvalid(names);
       return;
     }
+    this.invalid = false;
     this.showStatus("");
     const fields = {};
     for (const name of names) fields[name] = values[name];
@@ -254,6 +265,11 @@ export class Settings {
     this.status.classList.toggle("error", error);
   }
 
+  /** Say the server accepted a change, unless a value in the panel is refused now. */
+  showSaved() {
+    if (!this.invalid) this.showStatus(gettext("Saved"));
+  }
+
   allPresets() {
     return [...(this.presets.builtin || []), ...(this.presets.own || [])];
   }
@@ -262,17 +278,16 @@ export class Settings {
     const first = this.presetPicker.options[0];
     this.presetPicker.replaceChildren(first);
     const groups = [
-      [t("preset_builtin"), this.presets.builtin || []],
-      [t("preset_own"), this.presets.own || []],
+      [gettext("Built-in"), this.presets.builtin || []],
+      [gettext("Yours"), this.presets.own || []],
     ];
     for (const [label, presets] of groups) {
       if (!presets.length) continue;
-      const group = document.createElement("optgroup");
+      const group = el("optgroup");
       group.label = label;
       for (const preset of presets) {
-        const option = document.createElement("option");
+        const option = el("option", "", preset.name);
         option.value = String(preset.id);
-        option.textContent = preset.name;
         group.append(option);
       }
       this.presetPicker.append(group);
@@ -290,10 +305,10 @@ export class Settings {
   async savePreset() {
     const prompt = this.systemPrompt.value.trim();
     if (!prompt) {
-      this.showStatus(t("preset_empty"), true);
+      this.showStatus(gettext("Write a system prompt first."), true);
       return;
     }
-    const name = (window.prompt(t("preset_name")) || "").trim();
+    const name = (window.prompt(gettext("Name for this preset")) || "").trim();
     if (!name) return;
     try {
       const data = await api.createPreset({ name, system_prompt: prompt });
@@ -304,7 +319,7 @@ export class Settings {
       this.renderPresets();
       this.presetPicker.value = String(preset.id);
       this.presetDelete.hidden = false;
-      this.showStatus(t("preset_saved", { name }));
+      this.showStatus(format(gettext("Preset “%(name)s” saved."), { name }));
     } catch (error) {
       this.showStatus(error.message, true);
     }
@@ -312,7 +327,9 @@ export class Settings {
 
   async deletePreset() {
     const preset = (this.presets.own || []).find((p) => String(p.id) === this.presetPicker.value);
-    if (!preset || !window.confirm(t("preset_delete_confirm", { name: preset.name }))) return;
+    if (!preset) return;
+    const question = format(gettext("Delete the preset “%(name)s”?"), { name: preset.name });
+    if (!window.confirm(question)) return;
     try {
       await api.deletePreset(preset.id);
     } catch (error) {

@@ -3,17 +3,16 @@
 // On phones it is a drawer over the page.
 
 import { api } from "./api.js";
-import { t } from "./i18n.js";
+import { el } from "./dom.js";
+import { format, gettext } from "./i18n.js";
 import { icon } from "./icons.js";
+import { url } from "./page.js";
 import { showToast } from "./toast.js";
 
 const SEARCH_DELAY_MS = 250;
 
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
+function titleOf(conversation) {
+  return conversation.title || gettext("Untitled conversation");
 }
 
 export class Sidebar {
@@ -88,12 +87,12 @@ export class Sidebar {
     li.dataset.id = conversation.id;
     if (conversation.pinned) li.classList.add("pinned");
     const link = el("a", "conv-link");
-    link.href = `/c/${conversation.id}/`;
-    const title = el("span", "conv-title", conversation.title || t("untitled"));
+    link.href = url("conversation_page", conversation.id);
+    const title = el("span", "conv-title", titleOf(conversation));
     link.append(title);
     if (conversation.pinned) {
       const pin = el("span", "conv-pin");
-      pin.title = t("pinned");
+      pin.title = gettext("Pinned");
       pin.append(icon("pin"));
       link.prepend(pin);
     }
@@ -108,14 +107,12 @@ export class Sidebar {
       b.setAttribute("aria-label", label);
       actions.append(b);
     };
-    add("rename", t("rename"), "rename");
-    add("pin", conversation.pinned ? t("unpin") : t("pin"), conversation.pinned ? "unpin" : "pin");
-    add(
-      "archive",
-      conversation.archived ? t("unarchive") : t("archive"),
-      conversation.archived ? "unarchive" : "archive",
-    );
-    add("delete", t("delete"), "delete");
+    add("rename", gettext("Rename"), "rename");
+    if (conversation.pinned) add("pin", gettext("Unpin"), "unpin");
+    else add("pin", gettext("Pin"), "pin");
+    if (conversation.archived) add("archive", gettext("Unarchive"), "unarchive");
+    else add("archive", gettext("Archive"), "archive");
+    add("delete", gettext("Delete"), "delete");
     li.append(link, actions);
     return li;
   }
@@ -184,7 +181,7 @@ export class Sidebar {
     input.type = "text";
     input.maxLength = 200;
     input.value = conversation.title || "";
-    input.setAttribute("aria-label", t("rename_label"));
+    input.setAttribute("aria-label", gettext("New title"));
     form.append(input);
     link.hidden = true;
     li.prepend(form);
@@ -219,9 +216,12 @@ export class Sidebar {
     const archived = !conversation.archived;
     const updated = await this.patch(conversation.id, { archived }, true);
     if (updated && archived) {
-      showToast(t("archived_toast", { title: conversation.title || t("untitled") }), {
+      const text = format(gettext("Conversation “%(title)s” archived."), {
+        title: titleOf(conversation),
+      });
+      showToast(text, {
         action: {
-          label: t("undo"),
+          label: gettext("Undo"),
           run: () => this.patch(conversation.id, { archived: false }, true),
         },
       });
@@ -238,10 +238,13 @@ export class Sidebar {
     this.list.querySelector(`li[data-id="${CSS.escape(conversation.id)}"]`)?.remove();
     this.items.delete(conversation.id);
     this.handlers.onDeleted(conversation.id);
-    showToast(t("deleted", { title: conversation.title || t("untitled") }), {
+    const text = format(gettext("Conversation “%(title)s” deleted."), {
+      title: titleOf(conversation),
+    });
+    showToast(text, {
       timeout: 10000,
       action: {
-        label: t("undo"),
+        label: gettext("Undo"),
         run: async () => {
           try {
             await api.restoreConversation(conversation.id);
@@ -249,7 +252,7 @@ export class Sidebar {
             this.handlers.onError(error);
             return;
           }
-          showToast(t("restored"), { timeout: 3000 });
+          showToast(gettext("Conversation restored."), { timeout: 3000 });
           await this.refresh();
         },
       },

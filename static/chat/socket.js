@@ -3,6 +3,8 @@
 // history again, resends every frame the server has not acknowledged yet. Sends are
 // idempotent by client_id on the server, so a resend never duplicates a message.
 
+import { url } from "./page.js";
+
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 15000];
 const OPEN_TIMEOUT_MS = 10000;
 const DENIED = 4403;
@@ -31,7 +33,7 @@ export class ChatSocket {
 
   url() {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    return `${scheme}://${location.host}/ws/chat/${this.conversationId}/`;
+    return `${scheme}://${location.host}${url("socket", this.conversationId)}`;
   }
 
   status(state) {

@@ -1,20 +1,16 @@
 // Short notices at the bottom of the screen, optionally with one action (e.g. Undo).
 
+import { button, el } from "./dom.js";
+
 /** Show `text` for `timeout` ms; `action` = {label, run} adds a button. Return a closer. */
 export function showToast(text, { action = null, timeout = 8000, kind = "info" } = {}) {
   const root = document.getElementById("toasts");
-  const toast = document.createElement("div");
-  toast.className = `toast toast-${kind}`;
+  const toast = el("div", `toast toast-${kind}`);
   toast.setAttribute("role", kind === "error" ? "alert" : "status");
-  const message = document.createElement("span");
-  message.textContent = text;
-  toast.append(message);
+  toast.append(el("span", "", text));
   const close = () => toast.remove();
   if (action) {
-    const act = document.createElement("button");
-    act.type = "button";
-    act.className = "toast-action";
-    act.textContent = action.label;
+    const act = button("action", action.label, "toast-action");
     act.addEventListener("click", () => {
       close();
       action.run();

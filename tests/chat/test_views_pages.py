@@ -26,8 +26,17 @@ def test_index_gives_the_page_its_data(alice_client, settings):
     assert "chat/index.html" in [t.name for t in response.templates]
     data = response.context["page_data"]
     assert data["conversation_id"] is None
-    assert data["username"] == "alice"
-    assert data["language"] == "en"
+    # Only what the script reads: strings come from the djangojs catalog instead.
+    assert set(data) == {
+        "conversation_id",
+        "models",
+        "default_model",
+        "presets",
+        "limits",
+        "urls",
+    }
+    assert data["urls"]["conversation"] == "/api/conversations/{id}/"
+    assert data["urls"]["socket"] == "/ws/chat/{id}/"
     assert data["default_model"] == "glm-4-flash"
     assert [m["code"] for m in data["models"]][:2] == ["glm-4-flash", "glm-4-air"]
     assert [p["key"] for p in data["presets"]["builtin"]] == [
@@ -51,6 +60,26 @@ def test_conversation_page_names_its_conversation(
     response = alice_client.get(f"/c/{conversation.pk}/")
     assert response.status_code == 200
     assert response.context["page_data"]["conversation_id"] == str(conversation.pk)
+
+
+@pytest.mark.django_db
+def test_page_loads_the_script_catalog_before_its_modules(alice_client):
+    page = alice_client.get("/").content.decode()
+    catalog = page.index('<script src="/jsi18n/"></script>')
+    assert catalog < page.index('<script type="module"')
+    assert 'id="chat-i18n"' not in page
+
+
+@pytest.mark.django_db
+def test_script_catalog_follows_the_language_under_the_csp(client):
+    chinese = client.get("/jsi18n/", headers={"accept-language": "zh-CN"})
+    english = client.get("/jsi18n/", headers={"accept-language": "en"})
+    assert chinese.status_code == english.status_code == 200
+    assert chinese["Content-Type"].startswith("text/javascript")
+    # Same origin: the page's script-src 'self' lets a <script src> load it.
+    assert "script-src 'self'" in chinese["Content-Security-Policy"]
+    assert json.dumps("已复制") in chinese.content.decode()
+    assert json.dumps("已复制") not in english.content.decode()
 
 
 @pytest.mark.django_db
