@@ -12,7 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.http import Http404
@@ -40,7 +40,7 @@ class ConversationHit:
 
 
 def get_owned_conversation(
-    user: AbstractBaseUser, conversation_id: UUID | str, *, deleted: bool = False
+    user: User, conversation_id: UUID | str, *, deleted: bool = False
 ) -> Conversation:
     """Return `user`'s conversation; Http404 if missing, someone else's, or deleted.
 
@@ -58,7 +58,7 @@ def get_owned_conversation(
     return conversation
 
 
-def create_conversation(user: AbstractBaseUser, **fields: Any) -> Conversation:
+def create_conversation(user: User, **fields: Any) -> Conversation:
     """Create a conversation for `user` with validated `fields` (see EDITABLE_FIELDS).
 
     Unset settings get conversation_settings.defaults(): the catalog's default model,
@@ -144,7 +144,7 @@ def _snippet(text: str, query: str) -> str:
 
 
 def list_conversations(
-    user: AbstractBaseUser, *, query: str = "", archived: bool = False
+    user: User, *, query: str = "", archived: bool = False
 ) -> list[ConversationHit]:
     """Return `user`'s live conversations, pinned first, then most recent first.
 
@@ -172,13 +172,16 @@ def list_conversations(
     conversations = list(rows.order_by("-pinned", "-updated_at")[:SIDEBAR_LIMIT])
     if not query:
         return [ConversationHit(conversation) for conversation in conversations]
-    hit_ids = [c.hit_id for c in conversations if c.hit_id is not None]
+    # The annotation's column, which the model class does not declare.
+    hit_of = {c.pk: getattr(c, "hit_id", None) for c in conversations}
+    hit_ids = [hit for hit in hit_of.values() if hit is not None]
     texts = dict(Message.objects.filter(pk__in=hit_ids).values_list("pk", "content"))
     hits = []
     for conversation in conversations:
         snippet = None
-        if query.lower() not in conversation.title.lower() and conversation.hit_id:
-            snippet = _snippet(texts.get(conversation.hit_id, ""), query)
+        hit = hit_of[conversation.pk]
+        if query.lower() not in conversation.title.lower() and hit:
+            snippet = _snippet(texts.get(hit, ""), query)
         hits.append(ConversationHit(conversation, snippet))
     return hits
 

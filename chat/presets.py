@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypedDict
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404
 from django.utils.functional import Promise
@@ -89,12 +89,12 @@ def preset_dict(preset: PromptPreset) -> PresetDict:
     }
 
 
-def own_presets(user: AbstractBaseUser) -> list[PromptPreset]:
+def own_presets(user: User) -> list[PromptPreset]:
     """Return `user`'s own presets, by name."""
     return list(PromptPreset.objects.filter(owner=user).order_by("name", "pk"))
 
 
-def all_presets(user: AbstractBaseUser) -> dict[str, list[PresetDict]]:
+def all_presets(user: User) -> dict[str, list[PresetDict]]:
     """Return `{"builtin": [...], "own": [...]}` for the page and the API."""
     return {
         "builtin": builtin_presets(),
@@ -102,14 +102,12 @@ def all_presets(user: AbstractBaseUser) -> dict[str, list[PresetDict]]:
     }
 
 
-def get_own_preset(user: AbstractBaseUser, preset_id: int) -> PromptPreset:
+def get_own_preset(user: User, preset_id: int) -> PromptPreset:
     """Return `user`'s preset `preset_id`; Http404 if missing or someone else's."""
     return get_object_or_404(PromptPreset, pk=preset_id, owner=user)
 
 
-def create_preset(
-    user: AbstractBaseUser, *, name: str, system_prompt: str
-) -> PromptPreset:
+def create_preset(user: User, *, name: str, system_prompt: str) -> PromptPreset:
     """Save a new preset for `user`. Raises PresetNameTakenError on a duplicate
     name."""
     try:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from django.conf import settings
@@ -29,9 +29,16 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from chat import catalog, conversations, exports, presets
 from chat.forms import ConversationForm, PresetForm, error_fields
 from chat.serializers import conversation_dict, message_dict, summary_dict
+from glmweb.accounts.requests import AuthenticatedRequest
 
 JSON_PARAMS = {"ensure_ascii": False}
 View = Callable[..., HttpResponse]
+
+
+class ApiRequest(AuthenticatedRequest):
+    """A request inside an `api` view: logged in, with its JSON body in `data`."""
+
+    data: dict[str, Any]
 
 
 def error_response(
@@ -134,7 +141,9 @@ def page_urls() -> dict[str, str]:
     }
 
 
-def page_data(request: HttpRequest, conversation_id: UUID | None) -> dict[str, Any]:
+def page_data(
+    request: AuthenticatedRequest, conversation_id: UUID | None
+) -> dict[str, Any]:
     """Return what the chat page's script starts from (json_script, never the key).
 
     Every key is read by static/chat/*.js; its UI strings come from the djangojs
@@ -171,12 +180,15 @@ def index(request: HttpRequest) -> HttpResponse:
     """The chat page with no conversation open; visitors get the about page."""
     if not request.user.is_authenticated:
         return render(request, "home.html")
-    return render(request, "chat/index.html", {"page_data": page_data(request, None)})
+    page = page_data(cast(AuthenticatedRequest, request), None)
+    return render(request, "chat/index.html", {"page_data": page})
 
 
 @login_required
 @ensure_csrf_cookie
-def conversation_page(request: HttpRequest, conversation_id: UUID) -> HttpResponse:
+def conversation_page(
+    request: AuthenticatedRequest, conversation_id: UUID
+) -> HttpResponse:
     """The chat page with one of the user's conversations open (404 otherwise)."""
     conversations.get_owned_conversation(request.user, conversation_id)
     return render(
@@ -205,7 +217,7 @@ def _detail(conversation: Any) -> dict[str, Any]:
 
 
 @api("GET", "POST")
-def api_conversations(request: HttpRequest) -> HttpResponse:
+def api_conversations(request: ApiRequest) -> HttpResponse:
     """GET: the sidebar (?q= searches titles and message text, ?archived=1).
     POST: create a conversation from optional settings."""
     if request.method == "GET":
@@ -230,7 +242,7 @@ def api_conversations(request: HttpRequest) -> HttpResponse:
 
 
 @api("GET", "PATCH", "DELETE")
-def api_conversation(request: HttpRequest, conversation_id: UUID) -> HttpResponse:
+def api_conversation(request: ApiRequest, conversation_id: UUID) -> HttpResponse:
     """GET: the conversation, its visible messages and summaries (constant queries).
     PATCH: change title/pinned/archived/settings. DELETE: soft delete (undoable)."""
     conversation = conversations.get_owned_conversation(request.user, conversation_id)
@@ -248,7 +260,7 @@ def api_conversation(request: HttpRequest, conversation_id: UUID) -> HttpRespons
 
 @api("POST", json_body=False)
 def api_conversation_restore(
-    request: HttpRequest, conversation_id: UUID
+    request: ApiRequest, conversation_id: UUID
 ) -> HttpResponse:
     """Undo a delete."""
     conversation = conversations.get_owned_conversation(
@@ -260,12 +272,12 @@ def api_conversation_restore(
 
 def _download(body: str, content_type: str, name: str) -> HttpResponse:
     response = HttpResponse(body, content_type=content_type)
-    response["Content-Disposition"] = content_disposition_header(True, name)
+    response["Content-Disposition"] = content_disposition_header(True, name) or ""
     return response
 
 
 @api("GET")
-def api_export_markdown(request: HttpRequest, conversation_id: UUID) -> HttpResponse:
+def api_export_markdown(request: ApiRequest, conversation_id: UUID) -> HttpResponse:
     """Download the visible conversation as Markdown."""
     conversation = conversations.get_owned_conversation(request.user, conversation_id)
     return _download(
@@ -276,7 +288,7 @@ def api_export_markdown(request: HttpRequest, conversation_id: UUID) -> HttpResp
 
 
 @api("GET")
-def api_export_json(request: HttpRequest, conversation_id: UUID) -> HttpResponse:
+def api_export_json(request: ApiRequest, conversation_id: UUID) -> HttpResponse:
     """Download the whole conversation (hidden turns and summaries too) as JSON."""
     conversation = conversations.get_owned_conversation(request.user, conversation_id)
     body = json.dumps(exports.to_json(conversation), ensure_ascii=False, indent=2)
@@ -294,7 +306,7 @@ def _name_taken(form: PresetForm) -> JsonResponse:
 
 
 @api("GET", "POST")
-def api_presets(request: HttpRequest) -> HttpResponse:
+def api_presets(request: ApiRequest) -> HttpResponse:
     """GET: built-in and own presets. POST {name, system_prompt}: a new own preset."""
     if request.method == "GET":
         return _ok(presets.all_presets(request.user))
@@ -309,7 +321,7 @@ def api_presets(request: HttpRequest) -> HttpResponse:
 
 
 @api("PATCH", "DELETE")
-def api_preset(request: HttpRequest, preset_id: int) -> HttpResponse:
+def api_preset(request: ApiRequest, preset_id: int) -> HttpResponse:
     """PATCH {name?, system_prompt?} or DELETE one of the user's own presets."""
     preset = presets.get_own_preset(request.user, preset_id)
     if request.method == "DELETE":
@@ -326,6 +338,6 @@ def api_preset(request: HttpRequest, preset_id: int) -> HttpResponse:
 
 
 @api("GET")
-def api_models(request: HttpRequest) -> HttpResponse:
+def api_models(request: ApiRequest) -> HttpResponse:
     """The model catalog and the default model."""
     return _ok({"models": catalog.catalog(), "default_model": catalog.default_model()})

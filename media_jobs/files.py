@@ -13,6 +13,7 @@ from django.http import (
     FileResponse,
     HttpRequest,
     HttpResponse,
+    HttpResponseBase,
     HttpResponseNotFound,
     StreamingHttpResponse,
 )
@@ -53,13 +54,15 @@ def _read_span(handle: IO[bytes], length: int) -> Iterator[bytes]:
 
 def serve_file(
     request: HttpRequest, field: FieldFile, *, download_name: str, attachment: bool
-) -> HttpResponse:
+) -> HttpResponseBase:
     """Return `field`'s file, honouring one Range; the caller checked ownership.
 
     A row naming a file that storage no longer has (removed by hand, a lost volume)
     answers 404 with a sentence saying so, never a server error.
     """
-    content_type = mimetypes.guess_type(field.name)[0] or "application/octet-stream"
+    content_type = (
+        mimetypes.guess_type(field.name or "")[0] or "application/octet-stream"
+    )
     try:
         size = field.size
         handle = field.open("rb")
@@ -75,9 +78,10 @@ def serve_file(
     span = _byte_range(header, size) if header else None
     if header and span is None:
         handle.close()
-        response = HttpResponse(status=416)
-        response["Content-Range"] = f"bytes */{size}"
-        return response
+        refused = HttpResponse(status=416)
+        refused["Content-Range"] = f"bytes */{size}"
+        return refused
+    response: HttpResponseBase
     if span is None:
         response = FileResponse(
             handle,

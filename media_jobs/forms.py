@@ -3,7 +3,7 @@ duration where the model takes one, and an optional image for image-to-video."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import get_language
@@ -67,13 +67,14 @@ class VideoJobForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["model"].choices = [
+        choice = cast("dict[str, forms.ChoiceField]", self.fields)
+        choice["model"].choices = [
             (m["code"], m["label"]) for m in catalog.video_models()
         ]
         self.fields["model"].initial = catalog.default_model()
-        self.fields["size"].choices = [(s, s) for s in catalog.all_sizes()]
+        choice["size"].choices = [(s, s) for s in catalog.all_sizes()]
         self.fields["size"].initial = catalog.DEFAULT_SIZE
-        self.fields["duration"].choices = [("", _("Model default"))] + [
+        choice["duration"].choices = [("", _("Model default"))] + [
             (d, _("%(seconds)d seconds") % {"seconds": d})
             for d in catalog.all_durations()
         ]
@@ -95,7 +96,7 @@ class VideoJobForm(forms.Form):
             ) from None
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if not (data.get("prompt") or "").strip() and not data.get("image"):
             if not self.has_error("image"):
                 self.add_error(

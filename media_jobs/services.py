@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
@@ -57,7 +57,7 @@ class VideoRequest:
     image: NormalisedImage | None = None
 
 
-def _lock_owner_and_check_limit(owner: AbstractBaseUser) -> None:
+def _lock_owner_and_check_limit(owner: User) -> None:
     """Inside a transaction: serialise this user's job starts, then check the limit."""
     # Locking the user row makes two simultaneous starts by one user queue up here
     # (PostgreSQL); SQLite's IMMEDIATE transactions already serialise writers.
@@ -84,7 +84,7 @@ def _waiting_overdue_at() -> datetime:
     return timezone.now() + timedelta(seconds=settings.VIDEO_SWEEP_GRACE_SECONDS)
 
 
-def create_video_job(owner: AbstractBaseUser, request: VideoRequest) -> VideoJob:
+def create_video_job(owner: User, request: VideoRequest) -> VideoJob:
     """Queue a new job for `owner` and enqueue its submission once committed.
 
     Raises JobLimitError when the owner already has VIDEO_MAX_IN_FLIGHT jobs in flight.

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -22,6 +22,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from glmweb.accounts.requests import AuthenticatedRequest
 from media_jobs import catalog, display, files, services
 from media_jobs.forms import VideoJobForm
 from media_jobs.models import VideoJob
@@ -32,15 +33,15 @@ PAGE_JOBS = 60
 SINCE_MARGIN = timedelta(seconds=30)
 
 
-def _own_jobs(request: HttpRequest) -> QuerySet[VideoJob]:
+def _own_jobs(request: AuthenticatedRequest) -> QuerySet[VideoJob]:
     return VideoJob.objects.filter(owner=request.user)
 
 
-def _own_job(request: HttpRequest, job_id: int) -> VideoJob:
+def _own_job(request: AuthenticatedRequest, job_id: int) -> VideoJob:
     return get_object_or_404(_own_jobs(request), pk=job_id)
 
 
-def _card(request: HttpRequest, job: VideoJob) -> str:
+def _card(request: AuthenticatedRequest, job: VideoJob) -> str:
     return render_to_string("media_jobs/_job.html", _card_context(job), request)
 
 
@@ -67,7 +68,7 @@ def _page_config() -> dict[str, object]:
 
 
 @login_required
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthenticatedRequest) -> HttpResponse:
     """Show the form, the queue and the gallery; POST queues a new job."""
     if request.method == "POST":
         form = VideoJobForm(request.POST, request.FILES)
@@ -99,7 +100,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def status(request: HttpRequest) -> JsonResponse:
+def status(request: AuthenticatedRequest) -> JsonResponse:
     """Return the user's jobs for the live page.
 
     `{"now", "active", "ids", "jobs": [{"id", "status", "section", "version",
@@ -140,7 +141,7 @@ def status(request: HttpRequest) -> JsonResponse:
 
 @login_required
 @require_POST
-def cancel(request: HttpRequest, job_id: int) -> HttpResponse:
+def cancel(request: AuthenticatedRequest, job_id: int) -> HttpResponse:
     """Cancel a job that has not finished."""
     job = _own_job(request, job_id)
     if not services.cancel_video_job(job):
@@ -150,7 +151,7 @@ def cancel(request: HttpRequest, job_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def retry(request: HttpRequest, job_id: int) -> HttpResponse:
+def retry(request: AuthenticatedRequest, job_id: int) -> HttpResponse:
     """Queue a failed or cancelled job again."""
     job = _own_job(request, job_id)
     try:
@@ -163,7 +164,7 @@ def retry(request: HttpRequest, job_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def delete(request: HttpRequest, job_id: int) -> HttpResponse:
+def delete(request: AuthenticatedRequest, job_id: int) -> HttpResponse:
     """Delete a job and its files."""
     services.delete_video_job(_own_job(request, job_id))
     messages.success(request, _("The video was deleted."))
@@ -175,7 +176,7 @@ FILE_KINDS = {"video": "video", "cover": "cover", "source": "source_image"}
 
 @login_required
 @require_GET
-def job_file(request: HttpRequest, job_id: int, kind: str) -> HttpResponse:
+def job_file(request: AuthenticatedRequest, job_id: int, kind: str) -> HttpResponseBase:
     """Send the job's video, cover or source image to its owner only.
 
     `?download=1` asks the browser to save it instead of showing it.

@@ -8,7 +8,7 @@ must run inside an event loop.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import AsyncGenerator, Iterable, Iterator, Sequence
 
 from typing_extensions import Unpack
 
@@ -80,7 +80,7 @@ def astream_chat(
     model: str | None = None,
     max_retries: int | None = None,
     **options: Unpack[ChatOptions],
-) -> AsyncIterator[ChatDelta]:
+) -> AsyncGenerator[ChatDelta, None]:
     """Return an async iterator of ChatDeltas; the async twin of stream_chat().
 
     Close it (contextlib.aclosing) when leaving the loop early, so the connection
@@ -188,7 +188,7 @@ def astream_assistant(
     *,
     max_retries: int | None = None,
     **options: Unpack[AssistantOptions],
-) -> AsyncIterator[AssistantDelta]:
+) -> AsyncGenerator[AssistantDelta, None]:
     """Return an async iterator of AssistantDeltas; the twin of stream_assistant()."""
     client = get_async_client()
     return client.stream_assistant(

@@ -6,7 +6,7 @@ The twin of client.py's `Client`: same Calls, same retry rule, awaited I/O.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncGenerator, Iterable, Sequence
 from typing import Any, TypeVar
 
 import httpx
@@ -69,7 +69,7 @@ class AsyncClient(BaseClient):
         model: str | None = None,
         max_retries: int | None = None,
         **options: Unpack[ChatOptions],
-    ) -> AsyncIterator[ChatDelta]:
+    ) -> AsyncGenerator[ChatDelta, None]:
         """Return an async iterator of the reply's ChatDeltas; it raises GLMError."""
         call = self._chat_call(messages, model, True, dict(options))
         return self._stream(call, ChatStream, max_retries)
@@ -112,7 +112,7 @@ class AsyncClient(BaseClient):
         *,
         max_retries: int | None = None,
         **options: Unpack[AssistantOptions],
-    ) -> AsyncIterator[AssistantDelta]:
+    ) -> AsyncGenerator[AssistantDelta, None]:
         """Return an async iterator of AssistantDeltas; it raises GLMError."""
         call = self._assistant_call(assistant_id, messages, True, dict(options))
         return self._stream(call, AssistantStream, max_retries)
@@ -147,7 +147,7 @@ class AsyncClient(BaseClient):
 
     async def _stream(
         self, call: Call[Any], state_cls: type[EventStream[T]], max_retries: int | None
-    ) -> AsyncIterator[T]:
+    ) -> AsyncGenerator[T, None]:
         retries = self._max_retries(max_retries)
         timeout = self.config.stream_timeout
         attempt = 0

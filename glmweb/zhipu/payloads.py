@@ -78,7 +78,7 @@ def _prepare_messages(messages: Sequence[Message]) -> list[Message]:
             for part in content
         ):
             parts = [_prepare_part(part) for part in content]
-            message = {**message, "content": parts}  # type: ignore[typeddict-item]
+            message = {**message, "content": parts}
         prepared.append(message)
     return prepared
 

@@ -28,7 +28,7 @@ from glmweb.zhipu.errors import (
 )
 from glmweb.zhipu.responses import parse_tool_calls, parse_usage, parse_web_search
 from glmweb.zhipu.sse import SSEDecoder, SSEEvent
-from glmweb.zhipu.types import AssistantDelta, ChatDelta
+from glmweb.zhipu.types import AssistantDelta, AssistantToolCall, ChatDelta
 
 _RETRYABLE_IN_STREAM = (APIReachLimitError, APIInternalError, APIServerFlowExceedError)
 
@@ -223,7 +223,7 @@ class AssistantStream(EventStream[AssistantDelta]):
         if request_id:
             self.request_id = request_id
         content: list[str] = []
-        tool_calls = ()
+        tool_calls: tuple[AssistantToolCall, ...] = ()
         finish_reason = None
         for choice in obj.get("choices") or ():
             delta = choice.get("delta") or {}

@@ -25,33 +25,31 @@ if TYPE_CHECKING:
     from .app import SimulatorState
 
 _CREATED = 1704067200  # 2024-01-01: fixed, so listings are deterministic
-ASSISTANTS: dict[str, dict[str, Any]] = {
-    assistant["assistant_id"]: assistant
-    for assistant in (
-        {
-            "assistant_id": "659e54b1b8006379b4b2abd6",
-            "created_at": _CREATED,
-            "updated_at": _CREATED,
-            "name": "智谱清言",
-            "avatar": "",
-            "description": "通用对话智能体（模拟）",
-            "status": "publish",
-            "tools": ["web_browser", "code_interpreter", "drawing_tool"],
-            "starter_prompts": ["你好，介绍一下你自己", "帮我写一首诗"],
-        },
-        {
-            "assistant_id": "9996ijk789lmn012o345p999",
-            "created_at": _CREATED,
-            "updated_at": _CREATED,
-            "name": "翻译助手",
-            "avatar": "",
-            "description": "中英互译智能体（模拟）",
-            "status": "publish",
-            "tools": [],
-            "starter_prompts": ["把这句话翻译成英文"],
-        },
-    )
-}
+_LISTED: tuple[dict[str, Any], ...] = (
+    {
+        "assistant_id": "659e54b1b8006379b4b2abd6",
+        "created_at": _CREATED,
+        "updated_at": _CREATED,
+        "name": "智谱清言",
+        "avatar": "",
+        "description": "通用对话智能体（模拟）",
+        "status": "publish",
+        "tools": ["web_browser", "code_interpreter", "drawing_tool"],
+        "starter_prompts": ["你好，介绍一下你自己", "帮我写一首诗"],
+    },
+    {
+        "assistant_id": "9996ijk789lmn012o345p999",
+        "created_at": _CREATED,
+        "updated_at": _CREATED,
+        "name": "翻译助手",
+        "avatar": "",
+        "description": "中英互译智能体（模拟）",
+        "status": "publish",
+        "tools": [],
+        "starter_prompts": ["把这句话翻译成英文"],
+    },
+)
+ASSISTANTS: dict[str, dict[str, Any]] = {a["assistant_id"]: a for a in _LISTED}
 
 
 @dataclass
@@ -136,10 +134,10 @@ def _conversation(
         conversation = Conversation(new_conversation_id(), assistant_id, now, now)
         store.by_id[conversation.id] = conversation
         return conversation
-    conversation = store.by_id.get(conversation_id)
-    if conversation is None or conversation.assistant_id != assistant_id:
+    found = store.by_id.get(str(conversation_id))
+    if found is None or found.assistant_id != assistant_id:
         raise platform_error("1214", field="conversation_id")
-    return conversation
+    return found
 
 
 def _completion(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -227,7 +228,7 @@ def _reframing(send: Send, directives: Directives) -> Send:
             shaped = shaped.replace(b"\n", b"\r\n")
         return shaped
 
-    async def reframed_send(message: dict[str, Any]) -> None:
+    async def reframed_send(message: MutableMapping[str, Any]) -> None:
         body = message.get("body")
         if message["type"] != "http.response.body" or not body:
             await send(message)

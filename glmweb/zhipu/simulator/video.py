@@ -56,7 +56,11 @@ SIZES = {
 }
 _ACCEPT_RANGES = (b"accept-ranges", b"bytes")
 DRIP_PIECES = 20
-CHOICES = {"quality": {"speed", "quality"}, "fps": {30, 60}, "duration": {5, 10}}
+CHOICES: dict[str, set[Any]] = {
+    "quality": {"speed", "quality"},
+    "fps": {30, 60},
+    "duration": {5, 10},
+}
 
 
 async def create_generation(

@@ -10,6 +10,7 @@ import base64
 import binascii
 import io
 from dataclasses import dataclass
+from typing import cast
 
 from PIL import Image, UnidentifiedImageError
 
@@ -61,7 +62,10 @@ def analyse_image(url: str) -> ImageFacts:
     # NEAREST keeps real pixel colours (no blending), so the mode is exact.
     sample.thumbnail((SAMPLE_SIDE, SAMPLE_SIDE), Image.Resampling.NEAREST)
     colours = sample.getcolors(SAMPLE_SIDE * SAMPLE_SIDE) or [(1, (0, 0, 0))]
-    _, (red, green, blue) = max(colours, key=lambda item: item[0])
+    # An RGB image: every colour is a (red, green, blue) tuple.
+    _, (red, green, blue) = cast(
+        "tuple[int, tuple[int, int, int]]", max(colours, key=lambda item: item[0])
+    )
     return ImageFacts(width, height, f"#{red:02x}{green:02x}{blue:02x}")
 
 
