@@ -66,6 +66,23 @@ def parse_json(body: bytes) -> tuple[Any, bool]:
         return None, True
 
 
+async def start_response(
+    send: Send, status: int, content_type: bytes, *headers: tuple[bytes, bytes]
+) -> None:
+    """Send the status line and headers; the body follows in one or more writes."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", content_type), *headers],
+        }
+    )
+
+
+def content_length(size: int) -> tuple[bytes, bytes]:
+    return (b"content-length", str(size).encode())
+
+
 async def send_bytes(
     send: Send,
     status: int,
@@ -73,16 +90,8 @@ async def send_bytes(
     content_type: bytes,
     headers: tuple[tuple[bytes, bytes], ...] = (),
 ) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", content_type),
-                (b"content-length", str(len(body)).encode()),
-                *headers,
-            ],
-        }
+    await start_response(
+        send, status, content_type, content_length(len(body)), *headers
     )
     await send({"type": "http.response.body", "body": body})
 
@@ -104,30 +113,12 @@ async def hang_up(send: Send) -> None:
     uvicorn closes the connection of an app that fails mid-response; failing before
     the headers would make it answer 500 instead.
     """
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 200,
-            "headers": [
-                (b"content-type", JSON_CONTENT_TYPE),
-                (b"content-length", b"1024"),
-            ],
-        }
-    )
+    await start_response(send, 200, JSON_CONTENT_TYPE, content_length(1024))
     raise DroppedConnection
 
 
 async def start_event_stream(send: Send) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 200,
-            "headers": [
-                (b"content-type", SSE_CONTENT_TYPE),
-                (b"cache-control", b"no-cache"),
-            ],
-        }
-    )
+    await start_response(send, 200, SSE_CONTENT_TYPE, (b"cache-control", b"no-cache"))
 
 
 class DisconnectWatch:

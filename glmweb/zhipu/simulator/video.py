@@ -14,7 +14,15 @@ from typing import TYPE_CHECKING, Any
 from .catalog import find_model
 from .directives import request_directives
 from .errors import platform_error
-from .http import Request, Send, hang_up, send_bytes, send_json
+from .http import (
+    Request,
+    Send,
+    content_length,
+    hang_up,
+    send_bytes,
+    send_json,
+    start_response,
+)
 from .ids import new_request_id, new_task_id
 from .jobs import Job
 from .vision import analyse_image, is_remote
@@ -163,16 +171,7 @@ async def _drip(
 ) -> None:
     """Send `payload` in DRIP_PIECES writes spread evenly over `seconds`: a slow file
     host whose bytes keep flowing (no read ever waits long)."""
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", content_type),
-                (b"content-length", str(len(payload)).encode()),
-            ],
-        }
-    )
+    await start_response(send, status, content_type, content_length(len(payload)))
     size = -(-len(payload) // DRIP_PIECES)
     for start in range(0, len(payload), size):
         await asyncio.sleep(seconds / DRIP_PIECES)
