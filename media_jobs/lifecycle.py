@@ -36,7 +36,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from django.conf import settings
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from glmweb import zhipu
@@ -358,16 +358,18 @@ def _claim_keeper(job: VideoJob, seq: int) -> Callable[[int], None]:
         if time.monotonic() - last < every:
             return
         last = time.monotonic()
-        kept = VideoJob.objects.filter(
-            pk=job.pk,
-            request_id=job.request_id,
-            status=Status.PROCESSING,
-            poll_seq=seq + 1,
-        ).update(overdue_at=timezone.now() + window)
+        kept = _collecting(job, seq).update(overdue_at=timezone.now() + window)
         if not kept:
             raise _Superseded
 
     return keep_claim
+
+
+def _collecting(job: VideoJob, seq: int) -> QuerySet[VideoJob]:
+    """Return the job's row while the collection claimed by poll `seq` still owns it."""
+    return VideoJob.objects.filter(
+        pk=job.pk, request_id=job.request_id, status=Status.PROCESSING, poll_seq=seq + 1
+    )
 
 
 def _collect(job: VideoJob, seq: int, result: zhipu.VideoResult) -> Next | None:
@@ -396,12 +398,7 @@ def _collect(job: VideoJob, seq: int, result: zhipu.VideoResult) -> Next | None:
         _fail(job, (Status.PROCESSING,), exc.kind, _error_text(exc), poll_seq=seq + 1)
         return None
     now = timezone.now()
-    rows = VideoJob.objects.filter(
-        pk=job.pk,
-        request_id=job.request_id,
-        status=Status.PROCESSING,
-        poll_seq=seq + 1,
-    ).update(
+    rows = _collecting(job, seq).update(
         status=Status.SUCCEEDED,
         video=stored.video,
         cover=stored.cover,
