@@ -5,6 +5,7 @@ Helpers append their own fixtures below; keep existing ones as they are.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 
 import pytest
@@ -160,6 +161,16 @@ async def ws_connect(reply_engine):
             await communicator.disconnect()
         except Exception:
             pass
+
+
+def send_frame(text, client_id=None, **extra):
+    """Return a `message.send` frame (a new client id unless one is given)."""
+    return {
+        "type": "message.send",
+        "client_id": str(client_id or uuid.uuid4()),
+        "text": text,
+        **extra,
+    }
 
 
 async def receive_until(communicator, frame_type, wait=10.0):

@@ -8,42 +8,48 @@ import uuid
 import pytest
 
 from chat.models import Message
-from tests.chat.conftest import receive_until
+from tests.chat.conftest import receive_until, send_frame
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-# directive -> (error code, status, retryable, text kept, en start, zh start)
+# Reply statuses: failed before any text, or cut with the text so far kept.
+ENDED, CUT = "error", "interrupted"
+
+# case -> (directive, error code, status, retryable, text kept)
 FAILURES = {
-    "400": ("[[sim:status=400]]", "bad_request", "error", False, False,
-            "The request could not be processed", "请求无法被处理"),
-    "401": ("[[sim:status=401]]", "auth_failed", "error", False, False,
-            "The AI service rejected our credentials", "AI 服务认证失败"),
-    "429": ("[[sim:status=429]]", "rate_limited", "error", True, False,
-            "Too many requests right now", "请求太频繁"),
-    "1113": ("[[sim:code=1113]]", "quota_exhausted", "error", False, False,
-             "The AI service account has run out of balance", "AI 服务账户余额不足"),
-    "1301": ("[[sim:code=1301]]", "content_blocked", "error", False, False,
-             "The content was blocked by the safety filter", "内容未通过安全审核"),
-    "1211": ("[[sim:code=1211]]", "bad_request", "error", False, False,
-             "The selected model does not exist", "所选模型不存在"),
-    "500": ("[[sim:status=500]]", "server_error", "error", True, False,
-            "The AI service had an internal error", "AI 服务内部出错"),
-    "503": ("[[sim:status=503]]", "overloaded", "error", True, False,
-            "The AI service is busy right now", "AI 服务当前繁忙"),
-    "timeout": ("[[sim:stall_s=3]]", "timeout", "error", True, False,
-                "The AI service took too long", "AI 服务响应超时"),
-    "sensitive": ("[[sim:sensitive]]", "content_blocked", "interrupted", False, True,
-                  "The content was blocked by the safety filter", "内容未通过安全审核"),
-    "malformed": ("[[sim:malformed_after=2]]", "stream_error", "interrupted", True,
-                  True, "The AI service reported an error while replying",
-                  "AI 服务在回复过程中出错"),
-    "error_event": ("[[sim:error_event=3,code=1302]]", "rate_limited", "interrupted",
-                    True, True, "Too many requests right now", "请求太频繁"),
-    "dropped": ("[[sim:drop_after=5]]", "stream_interrupted", "interrupted", True,
-                True, "The reply was cut off on its way here", "回复在传输中断开了"),
-    "stalled": ("[[sim:stall_after=3,stall_s=3]]", "timeout", "interrupted", True,
-                True, "The AI service took too long", "AI 服务响应超时"),
+    "400": ("[[sim:status=400]]", "bad_request", ENDED, False, False),
+    "401": ("[[sim:status=401]]", "auth_failed", ENDED, False, False),
+    "429": ("[[sim:status=429]]", "rate_limited", ENDED, True, False),
+    "1113": ("[[sim:code=1113]]", "quota_exhausted", ENDED, False, False),
+    "1301": ("[[sim:code=1301]]", "content_blocked", ENDED, False, False),
+    "1211": ("[[sim:code=1211]]", "bad_request", ENDED, False, False),
+    "500": ("[[sim:status=500]]", "server_error", ENDED, True, False),
+    "503": ("[[sim:status=503]]", "overloaded", ENDED, True, False),
+    "timeout": ("[[sim:stall_s=3]]", "timeout", ENDED, True, False),
+    "sensitive": ("[[sim:sensitive]]", "content_blocked", CUT, False, True),
+    "malformed": ("[[sim:malformed_after=2]]", "stream_error", CUT, True, True),
+    "error_event": ("[[sim:error_event=3,code=1302]]", "rate_limited", CUT, True, True),
+    "dropped": ("[[sim:drop_after=5]]", "stream_interrupted", CUT, True, True),
+    "stalled": ("[[sim:stall_after=3,stall_s=3]]", "timeout", CUT, True, True),
+}  # fmt: skip
+
+# case -> how the user's message starts (en, zh-Hans)
+WORDING = {
+    "400": ("The request could not be processed", "请求无法被处理"),
+    "401": ("The AI service rejected our credentials", "AI 服务认证失败"),
+    "429": ("Too many requests right now", "请求太频繁"),
+    "1113": ("The AI service account has run out of balance", "AI 服务账户余额不足"),
+    "1301": ("The content was blocked by the safety filter", "内容未通过安全审核"),
+    "1211": ("The selected model does not exist", "所选模型不存在"),
+    "500": ("The AI service had an internal error", "AI 服务内部出错"),
+    "503": ("The AI service is busy right now", "AI 服务当前繁忙"),
+    "timeout": ("The AI service took too long", "AI 服务响应超时"),
+    "sensitive": ("The content was blocked by the safety filter", "内容未通过安全审核"),
+    "malformed": ("The AI service reported an error", "AI 服务在回复过程中出错"),
+    "error_event": ("Too many requests right now", "请求太频繁"),
+    "dropped": ("The reply was cut off on its way here", "回复在传输中断开了"),
+    "stalled": ("The AI service took too long", "AI 服务响应超时"),
 }  # fmt: skip
 
 
@@ -51,7 +57,8 @@ FAILURES = {
 async def test_upstream_failure_ends_the_reply_with_a_translated_error(
     case, glm_settings, ws_connect, user, make_conversation
 ):
-    directive, code, status, retryable, kept, en_text, zh_text = FAILURES[case]
+    directive, code, status, retryable, kept = FAILURES[case]
+    en_text, zh_text = WORDING[case]
     glm_settings.ZHIPUAI_STREAM_IDLE_TIMEOUT = 0.5
     glm_settings.GLMWEB_AUTO_TITLE = "off"
     conversation = await make_conversation_async(make_conversation, user)
@@ -60,9 +67,7 @@ async def test_upstream_failure_ends_the_reply_with_a_translated_error(
     await english.receive_json_from()
     await chinese.receive_json_from()
     text = f"Please fail ({case}) {directive}"
-    await english.send_json_to(
-        {"type": "message.send", "client_id": str(uuid.uuid4()), "text": text}
-    )
+    await english.send_json_to(send_frame(text))
     en_end, en_seen = await receive_until(english, "reply.end")
     zh_end, _ = await receive_until(chinese, "reply.end")
 
@@ -89,21 +94,23 @@ async def test_upstream_failure_ends_the_reply_with_a_translated_error(
     assert user_message.content == text
 
 
+async def reply_on_a_new_conversation(text, user, make_conversation, ws_connect, **kw):
+    """Send `text` on a new conversation of `user`; return the socket and reply.end."""
+    conversation = await make_conversation_async(make_conversation, user)
+    ws = await ws_connect(user, conversation.pk, **kw)
+    await ws.receive_json_from()
+    await ws.send_json_to(send_frame(text))
+    end, _ = await receive_until(ws, "reply.end")
+    return ws, end
+
+
 async def test_platform_refusal_shows_the_platform_message_as_detail(
     glm_settings, ws_connect, user, make_conversation
 ):
     glm_settings.GLMWEB_AUTO_TITLE = "off"
-    conversation = await make_conversation_async(make_conversation, user)
-    ws = await ws_connect(user, conversation.pk, language="en")
-    await ws.receive_json_from()
-    await ws.send_json_to(
-        {
-            "type": "message.send",
-            "client_id": str(uuid.uuid4()),
-            "text": "[[sim:code=1113]]",
-        }
+    _, end = await reply_on_a_new_conversation(
+        "[[sim:code=1113]]", user, make_conversation, ws_connect, language="en"
     )
-    end, _ = await receive_until(ws, "reply.end")
 
     error = end["message"]["error"]
     assert error["message"].startswith("The AI service account has run out of balance")
@@ -118,13 +125,9 @@ async def test_unreachable_service_is_connection_failed(
 ):
     glm_settings.ZHIPUAI_BASE_URL = f"http://127.0.0.1:{free_port()}/api/paas/v4/"
     glm_settings.GLMWEB_AUTO_TITLE = "off"
-    conversation = await make_conversation_async(make_conversation, user)
-    ws = await ws_connect(user, conversation.pk, language="zh-CN")
-    await ws.receive_json_from()
-    await ws.send_json_to(
-        {"type": "message.send", "client_id": str(uuid.uuid4()), "text": "Anyone?"}
+    _, end = await reply_on_a_new_conversation(
+        "Anyone?", user, make_conversation, ws_connect, language="zh-CN"
     )
-    end, _ = await receive_until(ws, "reply.end")
     assert end["message"]["status"] == "error"
     assert end["message"]["error"]["code"] == "connection_failed"
     assert end["message"]["error"]["retryable"] is True
@@ -137,14 +140,10 @@ async def test_retry_after_a_failure_regenerates_the_reply(
     glm_settings, ws_connect, user, make_conversation
 ):
     glm_settings.GLMWEB_AUTO_TITLE = "off"
-    conversation = await make_conversation_async(make_conversation, user)
-    ws = await ws_connect(user, conversation.pk)
-    await ws.receive_json_from()
     text = f"Flaky {uuid.uuid4()} [[sim:status=503,fail_times=1]]"
-    await ws.send_json_to(
-        {"type": "message.send", "client_id": str(uuid.uuid4()), "text": text}
+    ws, failed = await reply_on_a_new_conversation(
+        text, user, make_conversation, ws_connect
     )
-    failed, _ = await receive_until(ws, "reply.end")
     assert failed["message"]["error"]["retryable"] is True
     await ws.send_json_to({"type": "reply.regenerate", "client_id": str(uuid.uuid4())})
     created, _ = await receive_until(ws, "message.created")

@@ -10,18 +10,9 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from chat.models import Message
-from tests.chat.conftest import receive_until
+from tests.chat.conftest import receive_until, send_frame
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def send_frame(text, client_id=None, **extra):
-    return {
-        "type": "message.send",
-        "client_id": str(client_id or uuid.uuid4()),
-        "text": text,
-        **extra,
-    }
 
 
 async def read_reply(communicator, wait=15.0):

@@ -4,15 +4,13 @@ afterwards start no new engine."""
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from asgiref.sync import sync_to_async
 from django.apps import apps
 
 from chat.models import Message
 from chat.replies import engine
-from tests.chat.conftest import receive_until
+from tests.chat.conftest import receive_until, send_frame
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -24,13 +22,7 @@ async def test_app_shutdown_saves_the_running_reply_and_starts_nothing_after(
     conversation = await sync_to_async(make_conversation)(user)
     ws = await ws_connect(user, conversation.pk)
     await ws.receive_json_from()
-    await ws.send_json_to(
-        {
-            "type": "message.send",
-            "client_id": str(uuid.uuid4()),
-            "text": "Go on [[sim:tokens=300,rate=50]]",
-        }
-    )
+    await ws.send_json_to(send_frame("Go on [[sim:tokens=300,rate=50]]"))
     created, _ = await receive_until(ws, "message.created")
     await receive_until(ws, "reply.delta")
 

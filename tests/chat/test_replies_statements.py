@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import threading
-import uuid
 
 import pytest
 from asgiref.sync import sync_to_async
 from django.db.backends import utils as db_utils
 
-from tests.chat.conftest import receive_until
+from tests.chat.conftest import receive_until, send_frame
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,13 +34,7 @@ async def reply_statements(ws_connect, user, make_conversation, statements, toke
     ws = await ws_connect(user, conversation.pk)
     await ws.receive_json_from()
     statements.clear()
-    await ws.send_json_to(
-        {
-            "type": "message.send",
-            "client_id": str(uuid.uuid4()),
-            "text": f"Count me [[sim:tokens={tokens},rate=5000]]",
-        }
-    )
+    await ws.send_json_to(send_frame(f"Count me [[sim:tokens={tokens},rate=5000]]"))
     end, seen = await receive_until(ws, "reply.end", 30)
     assert end["message"]["status"] == "complete"
     assert end["message"]["usage"]["completion_tokens"] == tokens

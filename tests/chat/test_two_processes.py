@@ -7,13 +7,13 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import uuid
 
 import aiohttp
 import pytest
 from asgiref.sync import sync_to_async
 
 from chat.models import Message
+from tests.chat.conftest import send_frame
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -47,13 +47,7 @@ async def receive_until(ws, frame_type, wait=10.0):
 async def start_slow_reply(ws, text, deltas=10):
     """Send `text` as a 300-token reply at 50 tokens/s; return its message id and its
     first `deltas` reply.delta frames."""
-    await ws.send_json(
-        {
-            "type": "message.send",
-            "client_id": str(uuid.uuid4()),
-            "text": f"{text} [[sim:tokens=300,rate=50]]",
-        }
-    )
+    await ws.send_json(send_frame(f"{text} [[sim:tokens=300,rate=50]]"))
     created, _ = await receive_until(ws, "message.created")
     frames = []
     while len(frames) < deltas:
@@ -89,13 +83,7 @@ async def test_socket_on_process_b_streams_and_stops_a_reply_started_on_a(
     async with aiohttp.ClientSession() as http:
         ws_a, _ = await open_socket(http, a.port, conversation.pk, session_cookie)
         early_b, _ = await open_socket(http, b.port, conversation.pk, session_cookie)
-        await ws_a.send_json(
-            {
-                "type": "message.send",
-                "client_id": str(uuid.uuid4()),
-                "text": "Across processes [[sim:tokens=300,rate=50]]",
-            }
-        )
+        await ws_a.send_json(send_frame("Across processes [[sim:tokens=300,rate=50]]"))
         created, _ = await receive_until(ws_a, "message.created")
         reply_id = created["assistant"]["id"]
         # B's socket, open before the send, hears of the reply and its frames.

@@ -114,13 +114,32 @@ def test_chat_per_call_max_retries_overrides_settings(
     assert len(received(simulator, tag)) == 1
 
 
+@pytest.mark.parametrize(
+    "directive, error, status",
+    [
+        ("status=400,fail_times=1", zhipu.APIRequestFailedError, 400),
+        # The platform sends "no balance" as a 429, yet resending cannot help.
+        ("code=1113", zhipu.APIQuotaExhaustedError, 429),
+    ],
+)
 def test_chat_permanent_error_is_never_retried(
-    glm_settings: Any, simulator: Any
+    glm_settings: Any, simulator: Any, directive: str, error: type, status: int
 ) -> None:
-    messages, tag = say("Hi [[sim:status=400,fail_times=1]]")
-    with pytest.raises(zhipu.APIRequestFailedError):
+    messages, tag = say(f"Hi [[sim:{directive}]]")
+    with pytest.raises(error) as caught:
         zhipu.chat(messages, max_retries=3)
+    assert caught.value.status == status and not caught.value.transient
     assert len(received(simulator, tag)) == 1
+
+
+def test_chat_no_balance_carries_the_platforms_code_and_message(
+    glm_settings: Any,
+) -> None:
+    messages, _ = say("Hi [[sim:code=1113]]")
+    with pytest.raises(zhipu.APIQuotaExhaustedError) as caught:
+        zhipu.chat(messages, max_retries=0)
+    assert caught.value.code == "1113"
+    assert caught.value.platform_message == "余额不足或无可用资源包,请充值。"
 
 
 def test_chat_honours_retry_after_seconds(glm_settings: Any, simulator: Any) -> None:
@@ -245,19 +264,3 @@ def test_stream_chat_retryable_error_before_content_is_retried(
     with pytest.raises(zhipu.APIReachLimitError):
         list(zhipu.stream_chat(messages, max_retries=2))
     assert len(received(simulator, tag)) == 3
-
-
-@pytest.mark.usefixtures("fast_retries")
-def test_chat_no_balance_is_permanent_and_sent_once(
-    glm_settings: Any, simulator: Any
-) -> None:
-    glm_settings.ZHIPUAI_MAX_RETRIES = 3
-    messages, tag = say("Hi [[sim:code=1113]]")
-
-    with pytest.raises(zhipu.APIQuotaExhaustedError) as caught:
-        zhipu.chat(messages)
-
-    assert (caught.value.status, caught.value.code) == (429, "1113")
-    assert not caught.value.transient
-    assert caught.value.platform_message == "余额不足或无可用资源包,请充值。"
-    assert len(received(simulator, tag)) == 1
