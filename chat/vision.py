@@ -85,8 +85,9 @@ def load_media(model_code: str, messages: Sequence[Message]) -> None:
     images_left, video_left = limits.images, 1 if limits.video else 0
     for index, message in enumerate(reversed(users)):
         chosen = []
-        for row in attachments.ordered(rows.get(message.pk, [])):
-            newest = index == 0
+        newest = index == 0
+        # Latest first within a message too, then back in the order attached.
+        for row in reversed(attachments.ordered(rows.get(message.pk, []))):
             if row.kind == Attachment.Kind.VIDEO:
                 if video_left <= 0 and not newest:
                     continue
@@ -97,7 +98,7 @@ def load_media(model_code: str, messages: Sequence[Message]) -> None:
                 images_left -= 1
             chosen.append((row, _encoded(row, limits.base64)))
         if chosen:
-            setattr(message, _MEDIA_ATTR, chosen)
+            setattr(message, _MEDIA_ATTR, chosen[::-1])
 
 
 def media_of(message: Message) -> list[tuple[Attachment, str]]:
