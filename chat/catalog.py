@@ -2,7 +2,10 @@
 
 Read from `settings.CHAT_MODELS` (env `GLMWEB_CHAT_MODELS`) every time it is asked, so
 tests and deployments can swap it. Each entry is `{"code", "label", "context",
-"max_output"?, "capabilities"}`; capabilities are drawn from CAPABILITIES.
+"max_output"?, "capabilities", "vision"?}`; capabilities are drawn from CAPABILITIES.
+A vision model's `vision` is `{"images", "base64", "video"}` (VisionLimits: images per
+request, whether the platform takes base64 or only URLs, whether a short video may
+be attached); a vision model without it gets DEFAULT_VISION.
 
 A role-play model (CharGLM, Emohaa) stays in the catalog but is not offered for plain
 chat: the platform refuses it a request without `meta` (the character), and plain
@@ -30,12 +33,31 @@ FALLBACK_CONTEXT = 8000
 
 
 @dataclass(frozen=True, slots=True)
+class VisionLimits:
+    """What a vision model takes in one request (zhipu-api.md §2.2 and §8)."""
+
+    images: int  # images per request, all messages together
+    base64: bool  # False: URLs only (glm-4v-flash), so a public media URL is needed
+    video: bool  # one short video per request
+
+    def usable(self) -> bool:
+        """Return whether uploads can reach the model: base64, or a public media URL
+        configured (settings.GLMWEB_PUBLIC_MEDIA_BASE_URL)."""
+        return self.base64 or bool(settings.GLMWEB_PUBLIC_MEDIA_BASE_URL)
+
+
+# The legacy GLM-4V-Plus limits: a vision entry that names none gets these.
+DEFAULT_VISION = VisionLimits(images=5, base64=True, video=False)
+
+
+@dataclass(frozen=True, slots=True)
 class ChatModel:
     code: str
     label: str
     context: int
     max_output: int
     capabilities: tuple[str, ...]
+    vision: VisionLimits | None = None
 
     def supports(self, capability: str) -> bool:
         """Return whether the model has `capability` (one of CAPABILITIES)."""
@@ -47,12 +69,40 @@ class ChatModel:
         return self.supports("roleplay")
 
 
+class VisionDict(TypedDict):
+    images: int
+    base64: bool
+    video: bool
+    # Whether the page may offer attaching: base64, or a public media URL configured.
+    attachments: bool
+
+
 class ChatModelDict(TypedDict):
     code: str
     label: str
     context: int
     max_output: int
     capabilities: list[str]
+    vision: VisionDict | None
+
+
+def _vision(
+    entry: dict[str, Any], capabilities: tuple[str, ...]
+) -> VisionLimits | None:
+    if "vision" not in capabilities:
+        return None
+    raw = entry.get("vision")
+    if raw is None:
+        return DEFAULT_VISION
+    if not isinstance(raw, dict):
+        raise ImproperlyConfigured(
+            f"CHAT_MODELS {entry['code']!r}: vision not an object"
+        )
+    return VisionLimits(
+        images=max(1, int(raw.get("images", DEFAULT_VISION.images))),
+        base64=bool(raw.get("base64", True)),
+        video=bool(raw.get("video", False)),
+    )
 
 
 def _parse(entry: Any) -> ChatModel:
@@ -72,6 +122,7 @@ def _parse(entry: Any) -> ChatModel:
         context=context,
         max_output=max_output,
         capabilities=capabilities,
+        vision=_vision(entry, capabilities),
     )
 
 
@@ -146,6 +197,14 @@ def model_dict(model: ChatModel) -> ChatModelDict:
         "context": model.context,
         "max_output": model.max_output,
         "capabilities": list(model.capabilities),
+        "vision": None
+        if model.vision is None
+        else {
+            "images": model.vision.images,
+            "base64": model.vision.base64,
+            "video": model.vision.video,
+            "attachments": model.vision.usable(),
+        },
     }
 
 

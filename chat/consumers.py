@@ -132,6 +132,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 request.client_id,
                 request.text,
                 request.options,
+                request.attachments,
             )
         elif isinstance(request, frames.RegenerateRequest):
             turn = await replies.aregenerate(

@@ -18,8 +18,8 @@ from django.db.models import OuterRef, Q, Subquery
 from django.http import Http404
 from django.utils import timezone
 
-from chat import conversation_settings
-from chat.models import Conversation, Message, Summary
+from chat import attachments, conversation_settings
+from chat.models import Attachment, Conversation, Message, Summary
 
 # The sidebar shows at most this many conversations (search narrows it down).
 SIDEBAR_LIMIT = 500
@@ -129,7 +129,12 @@ def purge_deleted_conversations(*, older_than_days: int | None = None) -> int:
     cutoff = timezone.now() - timedelta(days=days)
     stale = Conversation.objects.filter(deleted_at__lt=cutoff)
     count = stale.count()
+    # The rows go with their messages (CASCADE); their files are deleted here.
+    names = attachments.stored_names(
+        Attachment.objects.filter(message__conversation__in=stale)
+    )
     stale.delete()
+    attachments.delete_files(names)
     return count
 
 
@@ -187,11 +192,12 @@ def list_conversations(
 
 
 def visible_messages(conversation: Conversation) -> list[Message]:
-    """Return the conversation's visible messages, oldest first (one query)."""
+    """Return the conversation's visible messages, oldest first, with their
+    attachments (two queries)."""
     return list(
-        Message.objects.filter(conversation=conversation, superseded=False).order_by(
-            "created_at", "id"
-        )
+        attachments.with_attachments(
+            Message.objects.filter(conversation=conversation, superseded=False)
+        ).order_by("created_at", "id")
     )
 
 
@@ -210,5 +216,7 @@ def active_summaries(conversation: Conversation) -> list[Summary]:
 def all_messages(conversation: Conversation) -> list[Message]:
     """Return every message, superseded ones too, oldest first (for exports)."""
     return list(
-        Message.objects.filter(conversation=conversation).order_by("created_at", "id")
+        attachments.with_attachments(
+            Message.objects.filter(conversation=conversation)
+        ).order_by("created_at", "id")
     )

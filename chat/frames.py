@@ -39,6 +39,17 @@ _WORDING: dict[str, tuple[str, str]] = {
         "找不到这条消息，它可能已被修改。",
         "That message was not found; it may have been changed.",
     ),
+    "attachment_not_found": (
+        "找不到附件：它可能已过期（未发送的附件保留一天）或已随其他消息发送。"
+        "请重新添加。",
+        "An attachment was not found: it may have expired (unsent attachments are "
+        "kept for a day) or been sent with another message. Please attach it again.",
+    ),
+    "attachment_refused": ("无法发送这些附件：", "These attachments cannot be sent:"),
+    "too_many_attachments": (
+        "一条消息最多 {limit} 个附件。",
+        "A message may carry at most {limit} attachments.",
+    ),
 }
 
 
@@ -70,7 +81,12 @@ def refusal_text(
     `reason` (rendered in that language) when there is one."""
     chinese = language.lower().startswith("zh")
     text = _WORDING.get(code, _WORDING["invalid"])[0 if chinese else 1]
-    text = text.format(field=field or "?", limit=settings.GLMWEB_MAX_MESSAGE_CHARS)
+    limit = (
+        settings.GLMWEB_MAX_ATTACHMENTS_PER_MESSAGE
+        if code == "too_many_attachments"
+        else settings.GLMWEB_MAX_MESSAGE_CHARS
+    )
+    text = text.format(field=field or "?", limit=limit)
     if reason is None:
         return text
     with translation.override(language):
@@ -82,6 +98,8 @@ class SendRequest:
     client_id: uuid.UUID
     text: str
     options: dict[str, Any] = field(default_factory=dict)
+    # Ids of the sender's unsent uploads (chat.attachments checks whose they are).
+    attachments: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -135,6 +153,21 @@ def _message_id(frame: dict[str, Any], *, required: bool) -> int | None:
     return raw
 
 
+def _attachment_ids(frame: dict[str, Any], client_id: str) -> tuple[int, ...]:
+    raw = frame.get("attachments")
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(
+        isinstance(item, int) and not isinstance(item, bool) and item > 0
+        for item in raw
+    ):
+        raise FrameRefused("invalid", field="attachments", client_id=client_id)
+    ids = tuple(dict.fromkeys(raw))
+    if len(ids) > settings.GLMWEB_MAX_ATTACHMENTS_PER_MESSAGE:
+        raise FrameRefused("too_many_attachments", client_id=client_id)
+    return ids
+
+
 def parse_options(raw: Any, client_id: str = "") -> dict[str, Any]:
     """Return validated conversation options; raise FrameRefused("invalid").
 
@@ -180,7 +213,10 @@ def parse(raw: str | bytes | None) -> Request:
         client_id = _client_id(frame)
         text = _text(frame, str(client_id))
         return SendRequest(
-            client_id, text, parse_options(frame.get("options"), str(client_id))
+            client_id,
+            text,
+            parse_options(frame.get("options"), str(client_id)),
+            _attachment_ids(frame, str(client_id)),
         )
     if kind == "reply.stop":
         return StopRequest(_message_id(frame, required=False))

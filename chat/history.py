@@ -20,13 +20,13 @@ because of a summary. Token counts are estimates (chat.tokens), erring high.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import cast
+from dataclasses import dataclass, field
+from typing import Any, cast
 from uuid import UUID
 
 from django.conf import settings
 
-from chat import catalog, dbpool, summaries, tokens
+from chat import catalog, dbpool, summaries, tokens, vision
 from chat.models import Conversation, Message, Summary
 from glmweb import zhipu
 
@@ -54,6 +54,7 @@ class PreparedContext:
     by this call, or None. `budget` and `estimated_tokens`: the input budget and the
     estimate of `messages`. `omitted`: visible turns neither sent nor covered by a
     summary (left out because they did not fit and summarising failed).
+    `attachment_ids`: the attachments `messages` carry (chat.vision), in order.
     """
 
     messages: list[zhipu.Message]
@@ -61,6 +62,7 @@ class PreparedContext:
     budget: int
     estimated_tokens: int
     omitted: int = 0
+    attachment_ids: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -123,6 +125,9 @@ def _load(
     messages = [m for m in loaded if _sendable(m)]
     if not messages or messages[-1].pk != until.pk:
         messages = [m for m in messages if m.pk != until.pk] + [until]
+    # A vision model's images and videos, chosen within its limits and read here, in
+    # the pool (no query for a text model).
+    vision.load_media(conversation.model, messages)
     return _Loaded(conversation, previous, _rounds(messages))
 
 
@@ -137,11 +142,24 @@ def _system_message(system_prompt: str, summary: str | None) -> list[dict[str, s
     return [{"role": "system", "content": "\n\n".join(parts)}]
 
 
-def _cost(messages: list[dict[str, str]] | list[Message]) -> int:
+def _cost(messages: list[dict[str, Any]] | list[Message]) -> int:
     total = 0
     for message in messages:
-        content = message["content"] if isinstance(message, dict) else message.content
-        total += tokens.estimate_message(content)
+        if not isinstance(message, dict):
+            total += tokens.estimate_message(message.content)
+            total += vision.media_tokens(message)
+            continue
+        content = message["content"]
+        if isinstance(content, str):
+            total += tokens.estimate_message(content)
+            continue
+        for part in content:  # multimodal parts (chat.vision.content)
+            if part["type"] == "text":
+                total += tokens.estimate_message(part["text"])
+            elif part["type"] == "video_url":
+                total += vision.VIDEO_TOKENS
+            else:
+                total += vision.IMAGE_TOKENS
     return total
 
 
@@ -157,8 +175,8 @@ def _fitting_rounds(rounds: list[list[Message]], room: int) -> int:
     return kept
 
 
-def _turns(rounds: list[list[Message]]) -> list[dict[str, str]]:
-    return [{"role": m.role, "content": m.content} for r in rounds for m in r]
+def _turns(rounds: list[list[Message]]) -> list[dict[str, Any]]:
+    return [{"role": m.role, "content": vision.content(m)} for r in rounds for m in r]
 
 
 def _result(
@@ -170,7 +188,8 @@ def _result(
     summary: Summary | None = None,
     omitted: int = 0,
 ) -> PreparedContext:
-    messages = _system_message(loaded.conversation.system_prompt, summary_text)
+    messages: list[dict[str, Any]] = []
+    messages += _system_message(loaded.conversation.system_prompt, summary_text)
     messages += _turns(kept)
     return PreparedContext(
         # Roles come from Message.Role, which holds only the API's role names.
@@ -179,6 +198,7 @@ def _result(
         budget=budget,
         estimated_tokens=_cost(messages),
         omitted=omitted,
+        attachment_ids=vision.sent_ids([m for r in kept for m in r]),
     )
 
 

@@ -97,6 +97,9 @@ class Message(models.Model):
     prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
     completion_tokens = models.PositiveIntegerField(null=True, blank=True)
     request_id = models.CharField(max_length=128, blank=True)
+    # A reply's: the ids of the attachments its context carried (chat.vision), so the
+    # page can show which images the model saw.
+    seen_attachments = models.JSONField(default=list, blank=True)
     # Regenerate and edit-and-resend hide the turns they replace instead of deleting
     # them: what a user typed or a model generated is never lost.
     superseded = models.BooleanField(default=False)
@@ -175,3 +178,63 @@ class PromptPreset(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+def _attachment_path(instance: Attachment, filename: str) -> str:
+    # The name is generated (chat.attachments): never the user's file name.
+    return f"chat/attachments/{instance.owner_id}/{filename}"
+
+
+class Attachment(models.Model):
+    """An image or short video a user uploaded to send with a message.
+
+    Uploaded (checked and normalised) before the message is sent, so `message` is null
+    until a message.send names it; unsent ones are purged after a day. The file lives
+    in Django's storage under a generated name; rows with the same owner and sha256
+    share one stored file (chat.attachments deletes a file with its last row).
+    """
+
+    class Kind(models.TextChoices):
+        IMAGE = "image", _("image")
+        VIDEO = "video", _("video")
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="attachments"
+    )
+    message = models.ForeignKey(
+        Message,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="attachments",
+    )
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    file = models.FileField(upload_to=_attachment_path, max_length=255)
+    # A small JPEG/PNG for the history's thumbnails (images only).
+    thumbnail = models.FileField(upload_to=_attachment_path, max_length=255, blank=True)
+    # The user's file name, only for alt text and downloads.
+    name = models.CharField(max_length=200, blank=True)
+    content_type = models.CharField(max_length=64)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    bytes = models.PositiveIntegerField()
+    duration = models.FloatField(null=True, blank=True)  # videos, in seconds
+    sha256 = models.CharField(max_length=64)
+    # Its place among its message's attachments (the order message.send named them).
+    position = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [
+            models.Index(fields=["owner", "sha256"], name="attachment_owner_sha"),
+            # The purge of unsent uploads.
+            models.Index(
+                fields=["created_at"],
+                name="attachment_unsent",
+                condition=models.Q(message__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.pk} ({self.name})"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, TypedDict
 
+from chat import attachments
 from chat.models import Conversation, Message, Summary
 from glmweb import zhipu
 from glmweb.zhipu import wording
@@ -49,6 +50,10 @@ class MessageDict(TypedDict):
     usage: dict[str, int | None] | None
     created_at: str
     finished_at: str | None
+    # A user message's images and videos; a reply's `seen_attachments` are the ids of
+    # those its model was sent (chat.vision), for the page to mark the others.
+    attachments: list[attachments.AttachmentDict]
+    seen_attachments: list[int]
 
 
 class ConversationDict(TypedDict):
@@ -131,6 +136,10 @@ def message_dict(message: Message, language: str = "zh-hans") -> MessageDict:
         "usage": usage,
         "created_at": _iso(message.created_at) or "",
         "finished_at": _iso(message.finished_at),
+        "attachments": [
+            attachments.attachment_dict(row) for row in attachments.rows_of(message)
+        ],
+        "seen_attachments": list(message.seen_attachments or []),
     }
 
 

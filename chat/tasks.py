@@ -11,3 +11,11 @@ def purge_deleted_conversations() -> int:
     from chat import conversations
 
     return conversations.purge_deleted_conversations()
+
+
+@shared_task
+def purge_unsent_attachments() -> int:
+    """Delete attachments never sent within GLMWEB_UNSENT_ATTACHMENT_HOURS."""
+    from chat import attachments
+
+    return attachments.purge_unsent()

@@ -21,6 +21,7 @@ Rules kept here:
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +30,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from chat import conversation_settings, dbpool
+from chat import attachments, conversation_settings, dbpool
 from chat.models import Conversation, Message, Summary
 
 
@@ -85,6 +86,7 @@ class ReplyOutcome:
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     request_id: str = ""
+    seen_attachments: list[int] = field(default_factory=list)
 
 
 def _locked_conversation(conversation_id: str, owner_id: int) -> Conversation:
@@ -104,6 +106,8 @@ def _existing_turn(conversation: Conversation, client_id: uuid.UUID) -> Turn | N
         return None
     if existing.role == Message.Role.ASSISTANT:  # a regenerate's reply
         return Turn(conversation, None, existing, client_id, created=False)
+    # Loaded here: the replayed message.created is built on the event loop.
+    existing.attachment_rows = attachments.rows_of(existing)  # type: ignore[attr-defined]
     # The reply to a user message is the first assistant message saved after it.
     assistant = (
         Message.objects.filter(
@@ -152,6 +156,7 @@ def _new_exchange(
         content=text,
         status=Message.Status.COMPLETE,
     )
+    user.attachment_rows = []  # type: ignore[attr-defined]  # none yet: no query
     return user, _new_reply(conversation, None)
 
 
@@ -179,13 +184,17 @@ def send_message(
     client_id: uuid.UUID,
     text: str,
     options: dict[str, Any] | None = None,
+    attachment_ids: Sequence[int] = (),
 ) -> Turn:
-    """Save `options` on the conversation, the user's message and a streaming reply.
+    """Save `options` on the conversation, the user's message (with the attachments
+    `attachment_ids`, chat.attachments.claim) and a streaming reply.
 
     Raises TurnRefused("busy") while another reply streams, TurnRefused("not_found")
     when the conversation is gone, TurnRefused("invalid", field=...) when an option
-    breaks conversation_settings' rules for the conversation's model. A client_id
-    seen before returns that turn.
+    breaks conversation_settings' rules for the conversation's model,
+    TurnRefused("attachment_not_found" | "attachment_refused") when an attachment is
+    not the owner's unsent one or the (new) model cannot take it; nothing is saved
+    then. A client_id seen before returns that turn.
     """
 
     def build(conversation: Conversation) -> Turn:
@@ -204,6 +213,15 @@ def send_message(
             conversation, values, activity=True
         )
         user, assistant = _new_exchange(conversation, client_id, text)
+        if attachment_ids:
+            try:
+                user.attachment_rows = attachments.claim(  # type: ignore[attr-defined]
+                    owner_id, attachment_ids, conversation.model, user
+                )
+            except attachments.AttachmentRefused as refused:
+                raise TurnRefused(
+                    refused.code, field="attachments", reason=refused.reason
+                ) from None
         return Turn(
             conversation,
             user,
@@ -271,6 +289,8 @@ def edit_message(
         ).delete()
         conversation.save(update_fields=["updated_at"])
         user, assistant = _new_exchange(conversation, client_id, text)
+        # The edited message's images go with its new text.
+        user.attachment_rows = attachments.copy_to(target, user)  # type: ignore[attr-defined]
         return Turn(
             conversation, user, assistant, client_id, superseded, reply_to_id=user.pk
         )
@@ -296,6 +316,7 @@ def finish_reply(message: Message, outcome: ReplyOutcome) -> Message | None:
         "prompt_tokens": outcome.prompt_tokens,
         "completion_tokens": outcome.completion_tokens,
         "request_id": outcome.request_id[:128],
+        "seen_attachments": outcome.seen_attachments,
         "finished_at": timezone.now(),
         "updated_at": timezone.now(),
     }
@@ -344,9 +365,9 @@ def load_history(
     except (Conversation.DoesNotExist, ValueError, ValidationError):
         return None
     messages = list(
-        Message.objects.filter(conversation=conversation, superseded=False).order_by(
-            "created_at", "id"
-        )
+        attachments.with_attachments(
+            Message.objects.filter(conversation=conversation, superseded=False)
+        ).order_by("created_at", "id")
     )
     summaries = list(Summary.objects.filter(conversation=conversation))
     return conversation, messages, summaries

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from chat import views
+from chat import uploads, views
 
 app_name = "chat"
 
@@ -35,4 +35,31 @@ urlpatterns = [
     path("api/presets/", views.api_presets, name="api_presets"),
     path("api/presets/<int:preset_id>/", views.api_preset, name="api_preset"),
     path("api/models/", views.api_models, name="api_models"),
+    path("api/attachments/", uploads.api_attachments, name="api_attachments"),
+    path(
+        "api/attachments/<int:attachment_id>/",
+        uploads.api_attachment,
+        name="api_attachment",
+    ),
+    path(
+        "api/attachments/<int:attachment_id>/copy/",
+        uploads.api_attachment_copy,
+        name="api_attachment_copy",
+    ),
+    path(
+        "api/attachments/<int:attachment_id>/file",
+        uploads.attachment_file,
+        name="attachment_file",
+    ),
+    path(
+        "api/attachments/<int:attachment_id>/thumbnail",
+        uploads.attachment_thumbnail,
+        name="attachment_thumbnail",
+    ),
+    # Signed, expiring, for the platform only (chat.vision.public_url).
+    path(
+        "attachments/public/<str:token>/",
+        uploads.attachment_public,
+        name="attachment_public",
+    ),
 ]

@@ -17,7 +17,13 @@ from uuid import UUID
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    JsonResponse,
+)
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
@@ -32,7 +38,7 @@ from chat.serializers import conversation_dict, message_dict, summary_dict
 from glmweb.accounts.requests import AuthenticatedRequest
 
 JSON_PARAMS = {"ensure_ascii": False}
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 class ApiRequest(AuthenticatedRequest):
@@ -68,7 +74,9 @@ def api(*methods: str, json_body: bool = True) -> Callable[[View], View]:
 
     def decorate(view: View) -> View:
         @functools.wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(
+            request: HttpRequest, *args: Any, **kwargs: Any
+        ) -> HttpResponseBase:
             if not request.user.is_authenticated:
                 return error_response(401, "not_authenticated", _("Please log in."))
             if request.method not in methods:
@@ -136,6 +144,9 @@ def page_urls() -> dict[str, str]:
         "export_json": conversation("chat:api_export_json"),
         "presets": reverse("chat:api_presets"),
         "preset": _url_with_id("chat:api_preset", _SAMPLE_INT),
+        "attachments": reverse("chat:api_attachments"),
+        "attachment": _url_with_id("chat:api_attachment", _SAMPLE_INT),
+        "attachment_copy": _url_with_id("chat:api_attachment_copy", _SAMPLE_INT),
         # Channels' routes are not in the URLconf: chat.routing serves ws/chat/<id>/.
         "socket": "/ws/chat/{id}/",
     }
@@ -170,6 +181,9 @@ def page_data(
                 "min": 1,
                 "max": max(model["max_output"] for model in models),
             },
+            # Attachments: each model's own limits are in models[].vision.
+            "max_upload_bytes": settings.GLMWEB_MAX_UPLOAD_BYTES,
+            "max_attachments": settings.GLMWEB_MAX_ATTACHMENTS_PER_MESSAGE,
         },
         "urls": page_urls(),
     }

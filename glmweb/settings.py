@@ -350,10 +350,27 @@ _DEFAULT_CHAT_MODELS = [
      "max_output": 96000, "capabilities": ["text", "web_search", "thinking"]},
     {"code": "glm-4.6", "label": "GLM-4.6", "context": 200000,
      "max_output": 128000, "capabilities": ["text", "web_search", "thinking"]},
+    # vision: images per request, whether base64 is taken (else URLs only: needs
+    # GLMWEB_PUBLIC_MEDIA_BASE_URL), whether a short video is (zhipu-api.md §2.2, §8).
     {"code": "glm-4v-flash", "label": "GLM-4V-Flash", "context": 8000,
-     "max_output": 1024, "capabilities": ["text", "vision"]},
+     "max_output": 1024, "capabilities": ["text", "vision"],
+     "vision": {"images": 1, "base64": False, "video": False}},
     {"code": "glm-4v-plus", "label": "GLM-4V-Plus", "context": 16000,
-     "max_output": 1024, "capabilities": ["text", "vision"]},
+     "max_output": 1024, "capabilities": ["text", "vision"],
+     "vision": {"images": 5, "base64": True, "video": True}},
+    {"code": "glm-4.6v", "label": "GLM-4.6V", "context": 128000,
+     "max_output": 32000, "capabilities": ["text", "vision", "thinking"],
+     "vision": {"images": 5, "base64": True, "video": True}},
+    {"code": "glm-4.5v", "label": "GLM-4.5V", "context": 64000,
+     "max_output": 16000, "capabilities": ["text", "vision", "thinking"],
+     "vision": {"images": 5, "base64": True, "video": True}},
+    {"code": "glm-4.1v-thinking-flash", "label": "GLM-4.1V-Thinking-Flash",
+     "context": 64000, "max_output": 16000,
+     "capabilities": ["text", "vision", "thinking"],
+     "vision": {"images": 5, "base64": True, "video": False}},
+    {"code": "glm-5v-turbo", "label": "GLM-5V-Turbo", "context": 200000,
+     "max_output": 128000, "capabilities": ["text", "vision", "thinking"],
+     "vision": {"images": 5, "base64": True, "video": True}},
     {"code": "charglm-4", "label": "CharGLM-4", "context": 8000,
      "max_output": 4095, "capabilities": ["text", "roleplay"]},
 ]  # fmt: skip
@@ -407,6 +424,36 @@ GLMWEB_REPLY_CHECKPOINT_SECONDS = env_float(
 GLMWEB_REPLY_STALE_SECONDS = env_float("GLMWEB_REPLY_STALE_SECONDS", 15.0, minimum=0.1)
 GLMWEB_REPLY_SNAPSHOT_TIMEOUT = env_float(
     "GLMWEB_REPLY_SNAPSHOT_TIMEOUT", 2.0, minimum=0.05
+)
+
+# Attachments (chat.attachments, docs/chat.md "Images and videos"). One upload's
+# request body is refused above GLMWEB_MAX_UPLOAD_BYTES before it is parsed (the
+# general body cap of the hardening middleware may use the same setting). Images are
+# normalised to the platform's limits: at most GLMWEB_VISION_MAX_SIDE px a side and
+# GLMWEB_VISION_MAX_IMAGE_BYTES. Videos (MP4/MOV) are kept within the strictest
+# platform limit (glm-4v-plus: 20 MB, 30 s). Models that take no base64 (glm-4v-flash)
+# get URLs under GLMWEB_PUBLIC_MEDIA_BASE_URL (where the platform can reach this site,
+# e.g. https://chat.example.com), signed and valid for GLMWEB_PUBLIC_MEDIA_URL_SECONDS;
+# unset, the page does not offer attaching to them. Attachments not sent within
+# GLMWEB_UNSENT_ATTACHMENT_HOURS are deleted (celery beat, hourly).
+GLMWEB_MAX_UPLOAD_BYTES = env_int(
+    "GLMWEB_MAX_UPLOAD_BYTES", 25 * 1024 * 1024, minimum=1
+)
+GLMWEB_VISION_MAX_SIDE = env_int("GLMWEB_VISION_MAX_SIDE", 6000, minimum=256)
+GLMWEB_VISION_MAX_IMAGE_BYTES = env_int(
+    "GLMWEB_VISION_MAX_IMAGE_BYTES", 5 * 1024 * 1024, minimum=64 * 1024
+)
+GLMWEB_VIDEO_MAX_BYTES = env_int("GLMWEB_VIDEO_MAX_BYTES", 20 * 1024 * 1024, minimum=1)
+GLMWEB_VIDEO_MAX_SECONDS = env_float("GLMWEB_VIDEO_MAX_SECONDS", 30.0, minimum=1.0)
+GLMWEB_MAX_ATTACHMENTS_PER_MESSAGE = env_int(
+    "GLMWEB_MAX_ATTACHMENTS_PER_MESSAGE", 10, minimum=1
+)
+GLMWEB_PUBLIC_MEDIA_BASE_URL = env_str("GLMWEB_PUBLIC_MEDIA_BASE_URL", "").rstrip("/")
+GLMWEB_PUBLIC_MEDIA_URL_SECONDS = env_int(
+    "GLMWEB_PUBLIC_MEDIA_URL_SECONDS", 3600, minimum=60
+)
+GLMWEB_UNSENT_ATTACHMENT_HOURS = env_float(
+    "GLMWEB_UNSENT_ATTACHMENT_HOURS", 24.0, minimum=0.0
 )
 
 # --- Video jobs (media_jobs app)
@@ -471,6 +518,11 @@ CELERY_BEAT_SCHEDULE = {
     # Deleted conversations stay restorable (undo) until this purge, once an hour.
     "purge-deleted-conversations": {
         "task": "chat.tasks.purge_deleted_conversations",
+        "schedule": 3600.0,
+    },
+    # Attachments uploaded but never sent, once an hour.
+    "purge-unsent-attachments": {
+        "task": "chat.tasks.purge_unsent_attachments",
         "schedule": 3600.0,
     },
 }

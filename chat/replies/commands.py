@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -135,11 +135,12 @@ async def asend(
     client_id: uuid.UUID,
     text: str,
     options: dict[str, Any] | None = None,
+    attachment_ids: Sequence[int] = (),
 ) -> turns.Turn:
     """Save and start a message.send (raises turns.TurnRefused)."""
     return await _start_turn(
         lambda: turns.asend_message(
-            conversation_id, owner_id, client_id, text, options
+            conversation_id, owner_id, client_id, text, options, attachment_ids
         ),
         conversation_id,
     )

@@ -61,6 +61,7 @@ async def arun(hub: Hub, live: LiveReply, turn: turns.Turn) -> None:
     error_code = ""
     usage: zhipu.Usage | None = None
     request_id = ""
+    seen_attachments: list[int] = []
     try:
         # No checkpoint yet: the maintenance loop writes one within
         # GLMWEB_REPLY_CHECKPOINT_SECONDS, and recovery leaves a reply without one
@@ -71,6 +72,7 @@ async def arun(hub: Hub, live: LiveReply, turn: turns.Turn) -> None:
             until_message_id=_until(turn),
             conversation=conversation,
         )
+        seen_attachments = prepared.attachment_ids
         if prepared.summary is not None:
             await hub.deliver(
                 live.conversation_id, protocol.summary_created(prepared.summary)
@@ -141,6 +143,7 @@ async def arun(hub: Hub, live: LiveReply, turn: turns.Turn) -> None:
         prompt_tokens=usage.prompt_tokens if usage else None,
         completion_tokens=usage.completion_tokens if usage else None,
         request_id=(error.request_id if error else None) or request_id or "",
+        seen_attachments=seen_attachments,
     )
     await _finish(hub, live, turn.assistant, outcome)
 

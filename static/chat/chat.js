@@ -5,6 +5,7 @@
 // ignores a client_id it has already seen).
 
 import { api } from "./api.js";
+import { Attachments } from "./attachments.js";
 import { Composer } from "./composer.js";
 import { format, gettext } from "./i18n.js";
 import { MessageView } from "./messages.js";
@@ -84,7 +85,17 @@ class ChatPage {
       onSend: (text) => this.send(text),
       onStop: () => this.stop(),
       maxChars: (data.limits || {}).max_message_chars,
+      uploading: () => this.attachments.uploading(),
     });
+    this.attachments = new Attachments({
+      models: data.models,
+      limits: data.limits,
+      onNotice: (text) => this.composer.showNotice(text),
+    });
+    // client_id -> the attachments a send of this tab carried (put back if refused);
+    // assistant id -> its user message, while a reply with attachments runs.
+    this.sentAttachments = new Map();
+    this.awaiting = new Map();
     this.settings = new Settings(data, {
       onChange: (fields) => this.settingsChanged(fields),
       onInvalid: (names) => this.settingsInvalid(names),
@@ -142,6 +153,7 @@ class ChatPage {
     const page = url("page");
     if (push && location.pathname !== page) history.pushState({ id: null }, "", page);
     this.settings.load(null);
+    this.syncModel();
     this.clearThread();
     this.composer.use("new");
     this.composer.setBusy(false);
@@ -165,6 +177,7 @@ class ChatPage {
     this.clearThread();
     if (conversation) {
       this.settings.load(conversation);
+      this.syncModel();
       this.showTitle(conversation);
     } else {
       this.title.textContent = gettext("Loading…");
@@ -248,6 +261,7 @@ class ChatPage {
       case "conversation.history":
         this.conversation = frame.conversation;
         this.settings.load(frame.conversation);
+        this.syncModel();
         this.showTitle(frame.conversation);
         this.showPending();
         this.app.dataset.state = "ready";
@@ -255,10 +269,17 @@ class ChatPage {
         this.updateBusy();
         break;
       case "message.created":
+        if (frame.user && this.sentAttachments.has(frame.client_id)) {
+          this.sentAttachments.delete(frame.client_id);
+          if ((frame.user.attachments || []).length) this.awaiting.set(frame.assistant.id, frame.user);
+        }
+        this.updateBusy();
+        break;
       case "reply.snapshot":
         this.updateBusy();
         break;
       case "reply.end":
+        this.replyEnded(frame.message);
         this.updateBusy();
         this.sidebar.refresh();
         break;
@@ -280,7 +301,33 @@ class ChatPage {
     const panel = document.getElementById("settings-panel");
     const editing = panel.contains(document.activeElement) ||
       document.activeElement === document.getElementById("model-picker");
-    if (!editing && !Object.keys(this.patchFields).length) this.settings.load(this.conversation);
+    if (!editing && !Object.keys(this.patchFields).length) {
+      this.settings.load(this.conversation);
+      this.syncModel();
+    }
+  }
+
+  /** Offer attaching only where the chosen model can take it. */
+  syncModel() {
+    this.attachments.setModel(document.getElementById("model-picker").value);
+  }
+
+  /**
+   * A reply to this tab's images failed for good (the platform refused an image, say):
+   * the text and the images go back to the box to send again; the platform's reason
+   * is under the reply's details fold.
+   */
+  replyEnded(message) {
+    const user = this.awaiting.get(message.id);
+    this.awaiting.delete(message.id);
+    if (!user || message.status !== "error" || !message.error || message.error.retryable) return;
+    this.composer.restore(user.content || "");
+    this.attachments.copyBack(user.attachments);
+    this.composer.showNotice(
+      format(gettext("The reply failed: %(message)s Your text and attachments are back in the box."), {
+        message: message.error.message,
+      }),
+    );
   }
 
   refused(frame) {
@@ -288,6 +335,8 @@ class ChatPage {
     if (sent && sent.type === "message.send") {
       this.view.drop(this.thread.removePending(sent.client_id));
       this.composer.restore(sent.text);
+      this.attachments.restore(this.sentAttachments.get(sent.client_id));
+      this.sentAttachments.delete(sent.client_id);
       this.composer.showNotice(
         format(gettext("The message was not sent: %(message)s Your text is back in the box."), {
           message: frame.message,
@@ -310,6 +359,11 @@ class ChatPage {
       return;
     }
     const frame = { type: "message.send", client_id: uuid(), text, options };
+    const attached = this.attachments.take();
+    if (attached.length) {
+      frame.attachments = attached.map((a) => a.id);
+      this.sentAttachments.set(frame.client_id, attached);
+    }
     if (!this.conversationId) {
       this.creating = true;
       this.composer.setEnabled(false);
@@ -318,6 +372,7 @@ class ChatPage {
         data = await api.createConversation(options);
       } catch (error) {
         this.composer.showNotice(error.message);
+        this.attachments.restore(attached);
         return;
       } finally {
         this.creating = false;
@@ -333,7 +388,7 @@ class ChatPage {
       return;
     }
     this.composer.clear();
-    this.view.drawPending(this.thread.addPending(frame.client_id, text));
+    this.view.drawPending(this.thread.addPending(frame.client_id, text, attached));
     this.updateEmpty();
     this.socket.sendTracked(frame);
   }

@@ -26,8 +26,12 @@ function storageSet(key, value) {
 }
 
 export class Composer {
-  /** @param {{onSend: (text) => void, onStop: () => void, maxChars: number}} options */
-  constructor({ onSend, onStop, maxChars }) {
+  /**
+   * @param {{onSend: (text) => void, onStop: () => void, maxChars: number,
+   *   uploading?: () => boolean}} options
+   */
+  constructor({ onSend, onStop, maxChars, uploading = () => false }) {
+    this.uploading = uploading;
     this.form = document.getElementById("composer");
     this.input = document.getElementById("composer-input");
     this.sendButton = document.getElementById("send-button");
@@ -117,6 +121,10 @@ export class Composer {
     if (!text) return;
     if (this.busy) {
       this.showNotice(busyText());
+      return;
+    }
+    if (this.uploading()) {
+      this.showNotice(gettext("Wait for the attachments to finish uploading, then send."));
       return;
     }
     if (this.maxChars && text.length > this.maxChars) {

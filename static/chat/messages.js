@@ -3,6 +3,7 @@
 // streamed text re-rendered at most once per animation frame, and the view kept at the
 // bottom only while the reader is there.
 
+import { renderAttachments } from "./attachments.js";
 import { button, el } from "./dom.js";
 import { format, gettext, ngettext } from "./i18n.js";
 import { copyText, renderMarkdown } from "./render.js";
@@ -185,14 +186,19 @@ export class MessageView {
       entry.sources.hidden = true;
     } else {
       entry.body = el("div", "msg-text msg-body");
+      entry.media = el("div", "msg-media");
     }
+    entry.seen = el("p", "msg-seen help");
+    entry.seen.hidden = true;
     entry.status = el("div", "msg-status");
     entry.status.setAttribute("role", "status");
     entry.actions = el("div", "msg-actions");
     node.append(head);
     if (entry.reasoning) node.append(entry.reasoning);
+    if (entry.media) node.append(entry.media);
     node.append(entry.body);
     if (entry.sources) node.append(entry.sources);
+    node.append(entry.seen);
     node.append(entry.status, entry.actions);
     return entry;
   }
@@ -209,10 +215,25 @@ export class MessageView {
     if (data.role === "user") {
       // User text is shown as typed: text, never markup.
       entry.body.textContent = data.content || "";
+      const shown = (data.attachments || []).map((a) => a.id).join(",");
+      if (entry.mediaShown !== shown) {
+        entry.mediaShown = shown;
+        entry.media.replaceChildren(renderAttachments(data.attachments));
+      }
     } else {
       entry.body.replaceChildren(renderMarkdown(data.content || "", { final }));
       this.renderReasoning(entry, final);
       this.renderSources(entry);
+      const seen = (data.seen_attachments || []).length;
+      entry.seen.hidden = !seen || data.status === "streaming";
+      entry.seen.textContent = format(
+        ngettext(
+          "The model saw %(count)s attachment with this reply.",
+          "The model saw %(count)s attachments with this reply.",
+          seen,
+        ),
+        { count: seen },
+      );
     }
     this.renderStatus(entry);
   }
@@ -315,6 +336,22 @@ export class MessageView {
       entry.actions.replaceChildren(...parts);
       const retry = entry.status.querySelector(".retry-button");
       if (retry) retry.hidden = busy || record !== lastAssistant;
+    }
+    this.markUnseen(lastAssistant);
+  }
+
+  /** Dim the attachments the latest reply's model was not sent (over its limits or
+   * the context budget: docs/chat.md). */
+  markUnseen(lastAssistant) {
+    const reply = lastAssistant && lastAssistant.data;
+    const known = reply && reply.status !== "streaming" && Array.isArray(reply.seen_attachments);
+    const seen = new Set(known ? reply.seen_attachments.map(String) : []);
+    for (const node of this.list.querySelectorAll(".msg-attachment[data-attachment-id]")) {
+      const unseen = known && !seen.has(node.dataset.attachmentId);
+      node.classList.toggle("unseen", unseen);
+      node.title = unseen
+        ? gettext("The model was not sent this one with its latest reply (over the model's limits or the context).")
+        : node.getAttribute("aria-label") || node.querySelector("img")?.alt || "";
     }
   }
 

@@ -80,9 +80,9 @@ export class Thread {
   }
 
   /** Add a user message the server has not confirmed yet; return its Record. */
-  addPending(clientId, text) {
+  addPending(clientId, text, attachments = []) {
     const record = new Record(
-      { id: null, client_id: clientId, role: "user", content: text, status: "pending" },
+      { id: null, client_id: clientId, role: "user", content: text, status: "pending", attachments },
       true,
     );
     this.pending.set(clientId, record);

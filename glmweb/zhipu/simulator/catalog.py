@@ -35,13 +35,19 @@ MODELS: dict[str, ModelInfo] = {
     **_models("vision", "glm-4v glm-4v-plus glm-4v-plus-0111 glm-4v-flash"),
     **_models(
         "vision",
-        "glm-4.5v glm-4.6v glm-4.6v-flash glm-4.1v-thinking-flash",
+        "glm-4.5v glm-4.6v glm-4.6v-flash glm-4.1v-thinking-flash glm-5v-turbo",
         thinking=True,
     ),
     **_models("roleplay", "charglm-3 charglm-4 emohaa"),
     **_models("video", "cogvideox cogvideox-2 cogvideox-3 cogvideox-flash"),
     **_models("assistant", "glm-4-assistant"),
 }
+
+
+# Per-request image limits where zhipu-api.md §8 states them; glm-4v-flash also takes
+# no base64 (URLs only).
+MAX_IMAGES = {"glm-4v-flash": 1, "glm-4v-plus": 5, "glm-4v-plus-0111": 5}
+URL_ONLY = frozenset({"glm-4v-flash"})
 
 
 def find_model(name: object) -> ModelInfo | None:

@@ -205,11 +205,13 @@ def _reply_text(
 
 
 def _media_notes(model: ModelInfo, messages: list[Any], zh: bool) -> list[str]:
-    """Check every image in the conversation; describe those in the last user turn."""
+    """Check every image and video in the conversation; describe those of the last
+    user turn, numbered in the order they came, after a count of the whole request."""
     last_user = max(
         (i for i, m in enumerate(messages) if m.get("role") == "user"), default=-1
     )
     notes: list[str] = []
+    images = videos = 0
     for index, message in enumerate(messages):
         content = message.get("content")
         if not isinstance(content, list):
@@ -223,12 +225,17 @@ def _media_notes(model: ModelInfo, messages: list[Any], zh: bool) -> list[str]:
                 # this field is not valid for a text model.
                 raise platform_error("1214", field=f"messages.content.{kind}")
             if kind == "image_url":
+                images += 1
                 url = vision.image_url_value(part)
+                vision.check_image_limits(model.name, url, images)
                 note = vision.describe_image(url, zh=zh)
             else:
+                videos += 1
                 note = vision.describe_video(part, zh=zh)
             if index == last_user:
-                notes.append(note)
+                notes.append(f"[{len(notes) + 1}] {note}")
+    if images or videos:
+        notes.insert(0, vision.count_note(images, videos, zh=zh))
     return notes
 
 

@@ -14,7 +14,12 @@ from typing import cast
 
 from PIL import Image, UnidentifiedImageError
 
+from .catalog import MAX_IMAGES, URL_ONLY
 from .errors import PlatformError, platform_error
+
+# The platform's image limits (zhipu-api.md §2.2).
+MAX_IMAGE_BYTES = 5 * 1024 * 1024
+MAX_IMAGE_SIDE = 6000
 
 # Enough to find the most common colour of a flat or banded test image without
 # counting millions of pixels of a big photo.
@@ -81,14 +86,58 @@ def describe_image(url: str, *, zh: bool) -> str:
     return f"Image size {facts.width}x{facts.height}, dominant colour {facts.colour}."
 
 
+def _decoded(url: str) -> bytes:
+    data = url.partition(",")[2] if url[:5].lower() == "data:" else url
+    try:
+        return base64.b64decode("".join(data.split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise _corrupt("not base64") from None
+
+
+def check_image_limits(model: str, url: str, number: int) -> None:
+    """Raise 1210 as the platform does for an image beyond its limits: too many for
+    the model, base64 to a URL-only model, over 5 MB or 6000 px a side."""
+    name = model.lower()
+    limit = MAX_IMAGES.get(name)
+    if limit is not None and number > limit:
+        raise _corrupt(f"{name} 最多支持 {limit} 张图片")
+    if is_remote(url):
+        return
+    if name in URL_ONLY:
+        raise _corrupt(f"{name} 不支持 base64 图片，请使用图片链接")
+    raw = _decoded(url)
+    if len(raw) > MAX_IMAGE_BYTES:
+        raise _corrupt("图片大小超过 5M")
+    facts = analyse_image(url)
+    if max(facts.width, facts.height) > MAX_IMAGE_SIDE:
+        raise _corrupt("图片像素超过 6000x6000")
+
+
+def count_note(images: int, videos: int, *, zh: bool) -> str:
+    """Return the sentence counting the request's images and videos."""
+    if zh:
+        return f"本次请求共收到 {images} 张图片、{videos} 个视频。"
+    return f"This request carried {images} image(s) and {videos} video(s)."
+
+
 def describe_video(part: dict, *, zh: bool) -> str:
+    """Return the sentence for a video part: a URL (not fetched), or the size and
+    container of a base64 video; raise 1210 if that is not an MP4/MOV."""
     video_url = part.get("video_url")
     url = video_url.get("url") if isinstance(video_url, dict) else video_url
     if not isinstance(url, str) or not url.strip():
         raise platform_error("1214", field="video_url")
+    url = url.strip()
+    if is_remote(url):
+        if zh:
+            return f"视频链接 {url}（模拟器未下载）。"
+        return f"Video URL {url} (not fetched by the simulator)."
+    raw = _decoded(url)
+    if raw[4:8] != b"ftyp":
+        raise platform_error("1210", detail="video_url: not an MP4/MOV video")
     if zh:
-        return f"视频链接 {url.strip()}（模拟器未下载）。"
-    return f"Video URL {url.strip()} (not fetched by the simulator)."
+        return f"视频 {len(raw)} 字节（MP4）。"
+    return f"Video of {len(raw)} bytes (MP4)."
 
 
 def _corrupt(detail: str) -> PlatformError:
