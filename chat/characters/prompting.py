@@ -72,6 +72,13 @@ def roles(conversation: Conversation) -> Roles | None:
     return Roles(character.name, user, info)
 
 
+def fill_names(text: str, conversation: Conversation) -> str:
+    """Return `text` (a greeting) with its `{{char}}`/`{{user}}` placeholders filled
+    for this conversation (unchanged without a character)."""
+    names = roles(conversation)
+    return _fill(text, names) if names is not None else text
+
+
 def _sections(character: Character, names: Roles) -> list[tuple[str, str]]:
     parts = [
         ("", character.description),

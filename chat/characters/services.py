@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from chat import catalog
-from chat.characters import cards
+from chat.characters import access, cards, prompting
 from chat.characters.models import Character, Persona
 from chat.models import Conversation, Message
 from glmweb import images
@@ -218,7 +218,7 @@ def start_chat(
         Message.objects.create(
             conversation=conversation,
             role=Message.Role.ASSISTANT,
-            content=greetings[index],
+            content=prompting.fill_names(greetings[index], conversation),
             status=Message.Status.COMPLETE,
             model=conversation.model,
             finished_at=timezone.now(),
@@ -244,8 +244,6 @@ def choose_greeting(conversation: Conversation, index: int) -> GreetingChoice:
     Only before the user's first message: after it, the greeting is part of the
     story. Raises GreetingRefusedError.
     """
-    from chat.characters import access
-
     character = access.conversation_character(conversation)
     greetings = character.greetings() if character else []
     if not 0 <= index < len(greetings):
@@ -258,7 +256,7 @@ def choose_greeting(conversation: Conversation, index: int) -> GreetingChoice:
     if len(messages) != 1 or messages[0].role != Message.Role.ASSISTANT:
         raise GreetingRefusedError("the story has begun")
     message = messages[0]
-    message.content = greetings[index]
+    message.content = prompting.fill_names(greetings[index], conversation)
     message.save(update_fields=["content", "updated_at"])
     Conversation.objects.filter(pk=conversation.pk).update(greeting_index=index)
     conversation.greeting_index = index
