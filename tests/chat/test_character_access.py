@@ -243,3 +243,27 @@ def test_avatar_upload_goes_through_the_image_normaliser(
     assert refused.status_code == 400
     assert "not an image we can read" in refused.content.decode()
     assert Character.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_admin_hides_a_shared_character_from_everyone_but_its_owner(
+    mallory_client, user, make_character, django_user_model
+):
+    from django.test import Client
+
+    character = make_character(user, visibility="shared")
+    assert mallory_client.get(f"/characters/{character.pk}/").status_code == 200
+    admin = django_user_model.objects.create_superuser("root", password="pw-12345-x")
+    admin_client = Client()
+    admin_client.force_login(admin)
+    response = admin_client.post(
+        "/admin/chat/character/",
+        {"action": "hide", "_selected_action": [str(character.pk)]},
+    )
+    assert response.status_code == 302
+    character.refresh_from_db()
+    assert character.hidden_by_admin
+    assert mallory_client.get(f"/characters/{character.pk}/").status_code == 404
+    owner_client = Client()
+    owner_client.force_login(user)
+    assert owner_client.get(f"/characters/{character.pk}/").status_code == 200
