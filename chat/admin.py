@@ -45,3 +45,7 @@ class PromptPresetAdmin(admin.ModelAdmin):
     list_display = ("name", "owner", "updated_at")
     search_fields = ("name", "owner__username")
     raw_id_fields = ("owner",)
+
+
+# Characters and personas register themselves (chat.characters.admin).
+from chat.characters import admin as _characters_admin  # noqa: E402, F401

@@ -9,8 +9,9 @@ be attached); a vision model without it gets DEFAULT_VISION.
 
 A role-play model (CharGLM, Emohaa) stays in the catalog but is not offered for plain
 chat: the platform refuses it a request without `meta` (the character), and plain
-chat has no character to send. chat_models() is what the picker offers and what a
-conversation may choose (chat.conversation_settings).
+chat has no character to send. chat_models() is what the picker offers everywhere;
+roleplay_models() are added to it only in a conversation with a character (the rule
+is chat.conversation_settings').
 """
 
 from __future__ import annotations
@@ -148,6 +149,11 @@ def chat_models() -> list[ChatModel]:
     return models
 
 
+def roleplay_models() -> list[ChatModel]:
+    """Return the models that take `meta`: offered only with a character."""
+    return [model for model in list_models() if model.needs_meta]
+
+
 def get_model(code: str) -> ChatModel | None:
     """Return the catalog entry for `code` (case-insensitive), or None."""
     wanted = code.lower()
@@ -210,5 +216,5 @@ def model_dict(model: ChatModel) -> ChatModelDict:
 
 def catalog() -> list[ChatModelDict]:
     """Return the models offered for plain chat (the picker's list) as JSON-ready
-    dicts; role-play models wait for characters."""
+    dicts; role-play models are offered apart (roleplay_models), with a character."""
     return [model_dict(model) for model in chat_models()]

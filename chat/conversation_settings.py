@@ -10,9 +10,10 @@ serializers.conversation_dict and the page; nothing else.
 The rules, where the two doors used to disagree (issue 8):
 - JSON types are strict: a number is a JSON number, never a string; a flag is
   `true`/`false`; a prompt is a string or null.
-- `model` is matched case-insensitively and stored as the catalog spells it. It must
-  be offered for plain chat: a role-play model needs a character (`meta`), which
-  plain chat has not (chat.catalog).
+- `model` is matched case-insensitively and stored as the catalog spells it. A
+  role-play model (CharGLM, Emohaa) needs a character (`meta`): it may be chosen
+  only in a conversation with a character its owner may see (issue 10); any other
+  catalog model may be chosen everywhere, character or not.
 - `system_prompt` is stripped, and its length counted after stripping, like a
   message's text: surrounding blanks mean nothing to the model, and a prompt of only
   blanks is no prompt. null means none.
@@ -37,6 +38,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from chat import catalog
+from chat.characters import access
 from chat.models import Conversation
 
 # The settings a conversation's replies use, in the order errors are reported.
@@ -102,16 +104,18 @@ def _model(value: Any) -> str:
             code="invalid_choice",
             params={"value": str(value)[:64]},
         )
-    if model.needs_meta:
-        raise ValidationError(
-            _(
-                "%(model)s is a role-play model: it needs a character, which plain "
-                "chat does not have yet. Choose another model."
-            ),
-            code="needs_character",
-            params={"model": model.label},
-        )
     return model.code
+
+
+def _roleplay_error(model: catalog.ChatModel) -> ValidationError:
+    return ValidationError(
+        _(
+            "%(model)s is a role-play model: it needs a character. Start a chat "
+            "from a character to use it, or choose another model."
+        ),
+        code="needs_character",
+        params={"model": model.label},
+    )
 
 
 def _system_prompt(value: Any) -> str:
@@ -209,7 +213,10 @@ def _model_errors(
 
 
 def validate_settings(
-    raw: Mapping[str, Any], *, current_model: str | None
+    raw: Mapping[str, Any],
+    *,
+    current_model: str | None,
+    has_character: bool | None = False,
 ) -> dict[str, Any]:
     """Return the settings present in `raw`, cleaned (keys outside FIELDS are left
     to the caller); raise SettingsInvalid naming every bad field.
@@ -217,6 +224,9 @@ def validate_settings(
     The rules that depend on the model (max_tokens, web_search, thinking) use the
     model chosen in `raw`, else `current_model`; with neither (a websocket frame not
     yet matched to its conversation) they wait for the caller that knows it.
+    A role-play model may be chosen only when `has_character` (the conversation has
+    a character its owner may see: has_character() below); None means not known
+    yet (that frame again), and the check waits too.
     """
     cleaned: dict[str, Any] = {}
     errors: dict[str, ValidationError] = {}
@@ -226,6 +236,9 @@ def validate_settings(
                 cleaned[name] = _CLEANERS[name](raw[name])
             except ValidationError as error:
                 errors[name] = error
+    chosen = catalog.get_model(cleaned["model"]) if "model" in cleaned else None
+    if chosen is not None and chosen.needs_meta and has_character is False:
+        errors["model"] = _roleplay_error(chosen)
     code = cleaned.get("model") or (None if "model" in errors else current_model)
     if code is not None:
         for name, refusal in _model_errors(cleaned, catalog.describe(code)):
@@ -233,6 +246,14 @@ def validate_settings(
     if errors:
         raise SettingsInvalid({name: errors[name] for name in FIELDS if name in errors})
     return cleaned
+
+
+def has_character(conversation: Conversation | None) -> bool:
+    """Return whether `conversation` has a character its owner may see: what lets
+    it choose a role-play model (no query; None is a conversation being created)."""
+    if conversation is None:
+        return False
+    return access.conversation_character(conversation) is not None
 
 
 def _settle(current: dict[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:

@@ -98,7 +98,9 @@ class ConversationForm(_PartialForm):
         )
         try:
             self.settings = conversation_settings.validate_settings(
-                raw, current_model=current
+                raw,
+                current_model=current,
+                has_character=conversation_settings.has_character(self.conversation),
             )
         except conversation_settings.SettingsInvalid as invalid:
             for name, error in invalid.errors.items():

@@ -183,7 +183,9 @@ def parse_options(raw: Any, client_id: str = "") -> dict[str, Any]:
         if name not in conversation_settings.FIELDS:
             raise FrameRefused("invalid", field=f"options.{name}", client_id=client_id)
     try:
-        return conversation_settings.validate_settings(raw, current_model=None)
+        return conversation_settings.validate_settings(
+            raw, current_model=None, has_character=None
+        )
     except conversation_settings.SettingsInvalid as invalid:
         raise FrameRefused(
             "invalid",

@@ -1,9 +1,10 @@
 """The messages a reply is generated from: history within the model's context budget.
 
 `aprepare_context` is what the reply code calls before each model call. It sends, in
-order: one system message (the conversation's system prompt and, when older turns are
-summarised, the summary in their place), then the most recent visible turns up to and
-including the user message being answered.
+order: one system message (the conversation's system prompt, after its character
+compiled into a prompt on a model without `meta` (chat.characters.prompting), and,
+when older turns are summarised, the summary in their place), then the most recent
+visible turns up to and including the user message being answered.
 
 A round is a user message and the reply to it. Older rounds are summarised (one model
 call, chat.summaries) when
@@ -27,6 +28,7 @@ from uuid import UUID
 from django.conf import settings
 
 from chat import catalog, dbpool, summaries, tokens, vision
+from chat.characters import prompting
 from chat.models import Conversation, Message, Summary
 from glmweb import zhipu
 
@@ -189,7 +191,9 @@ def _result(
     omitted: int = 0,
 ) -> PreparedContext:
     messages: list[dict[str, Any]] = []
-    messages += _system_message(loaded.conversation.system_prompt, summary_text)
+    messages += _system_message(
+        prompting.system_prompt(loaded.conversation), summary_text
+    )
     messages += _turns(kept)
     return PreparedContext(
         # Roles come from Message.Role, which holds only the API's role names.
@@ -222,7 +226,7 @@ async def aprepare_context(
     conversation, previous, rounds = loaded.conversation, loaded.previous, loaded.rounds
     budget = input_budget(conversation)
     previous_text = previous.content if previous else None
-    base = _cost(_system_message(conversation.system_prompt, previous_text))
+    base = _cost(_system_message(prompting.system_prompt(conversation), previous_text))
     older = len(rounds) - 1
     every = settings.GLMWEB_SUMMARY_EVERY_ROUNDS
     keep = settings.GLMWEB_SUMMARY_KEEP_ROUNDS
@@ -235,7 +239,7 @@ async def aprepare_context(
     # GLMWEB_SUMMARY_MAX_TOKENS stands in for the rest.
     room = (
         budget
-        - _cost(_system_message(conversation.system_prompt, None))
+        - _cost(_system_message(prompting.system_prompt(conversation), None))
         - settings.GLMWEB_SUMMARY_MAX_TOKENS
         - tokens.estimate(SUMMARY_HEADER)
     )
@@ -249,10 +253,13 @@ async def aprepare_context(
             conversation.pk,
             previous=previous,
             messages=[m for r in to_cover for m in r],
+            roles=prompting.roles(conversation),
         )
     if summary is not None:
         kept = rounds[len(to_cover) :]
-        base = _cost(_system_message(conversation.system_prompt, summary.content))
+        base = _cost(
+            _system_message(prompting.system_prompt(conversation), summary.content)
+        )
         # The summary may come out longer than estimated: trim kept rounds to fit.
         kept = kept[len(kept) - _fitting_rounds(kept, budget - base) :]
         omitted = sum(len(r) for r in rounds[len(to_cover) :]) - sum(
@@ -266,7 +273,7 @@ async def aprepare_context(
     # and as many of the newest rounds as fit.
     if previous_text and base + _cost(rounds[-1]) > budget:
         previous_text = None
-        base = _cost(_system_message(conversation.system_prompt, None))
+        base = _cost(_system_message(prompting.system_prompt(conversation), None))
     kept_count = _fitting_rounds(rounds, budget - base)
     kept = rounds[len(rounds) - kept_count :]
     omitted = sum(len(r) for r in rounds[: len(rounds) - kept_count])

@@ -12,6 +12,25 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from chat.characters.models import Character, Persona
+
+__all__ = [
+    "Character",
+    "Conversation",
+    "Message",
+    "Persona",
+    "PromptPreset",
+    "Summary",
+]
+
+
+class ConversationManager(models.Manager["Conversation"]):
+    # A conversation's character and persona come with it in the same query: the
+    # reply path, the sidebar and every frame read them, and a lazy load would cost
+    # a query per row (or fail outright in async code).
+    def get_queryset(self) -> models.QuerySet[Conversation]:
+        return super().get_queryset().select_related("character", "persona")
+
 
 class Conversation(models.Model):
     """One chat thread, owned by one user, with the settings its replies use."""
@@ -37,8 +56,28 @@ class Conversation(models.Model):
     archived = models.BooleanField(_("archived"), default=False)
     # Soft delete, so "undo" can bring a deleted conversation back.
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # A role-play conversation's character and the user's persona (chat.characters).
+    # Deleting either keeps the conversation and its messages.
+    character = models.ForeignKey(
+        Character,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="conversations",
+    )
+    persona = models.ForeignKey(
+        Persona,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="conversations",
+    )
+    # Which of the character's greetings opens the conversation (0: the main one).
+    greeting_index = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ConversationManager()
 
     class Meta:
         ordering = ["-pinned", "-updated_at"]

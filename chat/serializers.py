@@ -9,7 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, TypedDict
 
+from django.urls import reverse
+
 from chat import attachments
+from chat.characters import access
 from chat.models import Conversation, Message, Summary
 from glmweb import zhipu
 from glmweb.zhipu import wording
@@ -56,6 +59,17 @@ class MessageDict(TypedDict):
     seen_attachments: list[int]
 
 
+class CharacterRefDict(TypedDict):
+    """A conversation's character as the page shows it (chat.characters)."""
+
+    id: str
+    name: str
+    avatar_url: str | None  # the owner-checked avatar view, or None
+    greetings: int  # how many greetings it has (the switcher's count)
+    greeting_index: int  # which one opened this conversation
+    persona: str | None  # the name of the user's persona in it, if any
+
+
 class ConversationDict(TypedDict):
     id: str
     title: str
@@ -68,6 +82,7 @@ class ConversationDict(TypedDict):
     thinking: bool
     pinned: bool
     archived: bool
+    character: CharacterRefDict | None
     created_at: str
     updated_at: str
 
@@ -157,8 +172,30 @@ def conversation_dict(conversation: Conversation) -> ConversationDict:
         "thinking": conversation.thinking,
         "pinned": conversation.pinned,
         "archived": conversation.archived,
+        "character": character_ref(conversation),
         "created_at": _iso(conversation.created_at) or "",
         "updated_at": _iso(conversation.updated_at) or "",
+    }
+
+
+def character_ref(conversation: Conversation) -> CharacterRefDict | None:
+    """Return the conversation's character for the page, or None when it has none or
+    its owner may no longer see it (access's rule). No query: the manager joins it."""
+    character = access.conversation_character(conversation)
+    if character is None:
+        return None
+    persona = access.conversation_persona(conversation)
+    avatar_url = None
+    if character.avatar:
+        stamp = int(character.updated_at.timestamp())
+        avatar_url = f"{reverse('characters:avatar', args=[character.pk])}?v={stamp}"
+    return {
+        "id": str(character.pk),
+        "name": character.name,
+        "avatar_url": avatar_url,
+        "greetings": len(character.greetings()),
+        "greeting_index": conversation.greeting_index,
+        "persona": persona.name if persona else None,
     }
 
 

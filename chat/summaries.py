@@ -18,6 +18,7 @@ from uuid import UUID
 from django.conf import settings
 
 from chat import catalog, dbpool, tokens
+from chat.characters import prompting
 from chat.models import Message, Summary
 from glmweb import zhipu
 
@@ -29,6 +30,14 @@ SUMMARY_INSTRUCTIONS = (
     "given. Keep every fact, decision, name, number, code identifier, preference and "
     "open question the assistant needs to carry on the conversation; drop small talk. "
     "Write in the language the conversation is mostly in. Reply with the summary only."
+)
+# Added for a conversation with a character: a story's summary must keep who is who
+# and what has happened, or the next reply breaks the story.
+ROLEPLAY_INSTRUCTIONS = (
+    "This conversation is a role-play: {user} (the user) and {character} (played by "
+    "the assistant). Keep both names and every other character's name, who they are "
+    "and how they relate, where the story stands, and every event and fact of the "
+    "story so far, in the order they happened."
 )
 # Tokens kept free in the summary model's context beside the reply and instructions.
 _MARGIN = 256
@@ -60,25 +69,41 @@ def _save_summary(**fields: object) -> Summary:
 _asave_summary = dbpool.in_writer(_save_summary)
 
 
-def _speaker(message: Message) -> str:
-    return "User" if message.role == Message.Role.USER else "Assistant"
+def _speaker(message: Message, roles: prompting.Roles | None) -> str:
+    if message.role == Message.Role.USER:
+        return roles.user if roles else "User"
+    return roles.character if roles else "Assistant"
+
+
+def instructions(roles: prompting.Roles | None) -> str:
+    """Return the summary call's system prompt: a role-play's keeps its names."""
+    if roles is None:
+        return SUMMARY_INSTRUCTIONS
+    extra = ROLEPLAY_INSTRUCTIONS.format(user=roles.user, character=roles.character)
+    return f"{SUMMARY_INSTRUCTIONS} {extra}"
 
 
 def build_request(
-    previous: str | None, messages: Sequence[Message], *, input_budget: int
+    previous: str | None,
+    messages: Sequence[Message],
+    *,
+    input_budget: int,
+    roles: prompting.Roles | None = None,
 ) -> list[zhipu.Message]:
     """Return the messages of the summary call.
 
     The transcript keeps the newest turns that fit in `input_budget` tokens (older ones
     are already in `previous`, or are lost if they never fitted anywhere); a single
-    turn longer than the budget is cut to its beginning.
+    turn longer than the budget is cut to its beginning. With `roles` (a role-play)
+    the speakers go by their names and the instructions say to keep the story.
     """
-    budget = input_budget - tokens.estimate(SUMMARY_INSTRUCTIONS)
+    system = instructions(roles)
+    budget = input_budget - tokens.estimate(system)
     head = f"Previous summary:\n{previous}\n\n" if previous else ""
     budget -= tokens.estimate(head)
     lines: list[str] = []
     for message in reversed(messages):
-        line = f"{_speaker(message)}: {message.content}"
+        line = f"{_speaker(message, roles)}: {message.content}"
         cost = tokens.estimate(line) + 1
         if cost > budget:
             if not lines and budget > 0:
@@ -89,7 +114,7 @@ def build_request(
         budget -= cost
     transcript = "\n\n".join(reversed(lines))
     return [
-        {"role": "system", "content": SUMMARY_INSTRUCTIONS},
+        {"role": "system", "content": system},
         {"role": "user", "content": f"{head}Conversation:\n\n{transcript}"},
     ]
 
@@ -99,8 +124,10 @@ async def asummarise(
     *,
     previous: Summary | None,
     messages: Sequence[Message],
+    roles: prompting.Roles | None = None,
 ) -> Summary | None:
-    """Write and save a summary of `previous` plus `messages` (oldest first).
+    """Write and save a summary of `previous` plus `messages` (oldest first); with
+    `roles`, as a role-play's (see build_request).
 
     Returns the new Summary, covering up to the last of `messages`, or None when the
     model call fails, times out, is filtered or answers nothing: the caller then
@@ -114,6 +141,7 @@ async def asummarise(
         previous.content if previous else None,
         messages,
         input_budget=model.context - max_tokens - _MARGIN,
+        roles=roles,
     )
     options: dict[str, Any] = {"max_tokens": max_tokens, "temperature": 0.3}
     if model.supports("thinking"):

@@ -91,7 +91,9 @@ class ReplyOutcome:
 
 def _locked_conversation(conversation_id: str, owner_id: int) -> Conversation:
     try:
-        return Conversation.objects.select_for_update().get(
+        # of=self: the character and persona come joined (the manager's
+        # select_related), and PostgreSQL cannot lock the nullable side of a join.
+        return Conversation.objects.select_for_update(of=("self",)).get(
             pk=conversation_id, owner_id=owner_id, deleted_at__isnull=True
         )
     except (Conversation.DoesNotExist, ValueError, ValidationError):
@@ -202,7 +204,9 @@ def send_message(
         # known, which max_tokens, web_search and thinking are checked against.
         try:
             values = conversation_settings.validate_settings(
-                options or {}, current_model=conversation.model
+                options or {},
+                current_model=conversation.model,
+                has_character=conversation_settings.has_character(conversation),
             )
         except conversation_settings.SettingsInvalid as invalid:
             raise TurnRefused(

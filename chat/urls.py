@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from chat import uploads, views
+from chat.characters import views as character_views
 
 app_name = "chat"
 
@@ -31,6 +32,11 @@ urlpatterns = [
         "api/conversations/<uuid:conversation_id>/export.json",
         views.api_export_json,
         name="api_export_json",
+    ),
+    path(
+        "api/conversations/<uuid:conversation_id>/greeting/",
+        character_views.api_greeting,
+        name="api_conversation_greeting",
     ),
     path("api/presets/", views.api_presets, name="api_presets"),
     path("api/presets/<int:preset_id>/", views.api_preset, name="api_preset"),

@@ -142,6 +142,7 @@ def page_urls() -> dict[str, str]:
         "conversation_restore": conversation("chat:api_conversation_restore"),
         "export_md": conversation("chat:api_export_markdown"),
         "export_json": conversation("chat:api_export_json"),
+        "greeting": conversation("chat:api_conversation_greeting"),
         "presets": reverse("chat:api_presets"),
         "preset": _url_with_id("chat:api_preset", _SAMPLE_INT),
         "attachments": reverse("chat:api_attachments"),
@@ -164,6 +165,8 @@ def page_data(
         "conversation_id": str(conversation_id) if conversation_id else None,
         "models": models,
         "default_model": catalog.default_model(),
+        # Offered by the picker only in a conversation with a character.
+        "roleplay_models": [catalog.model_dict(m) for m in catalog.roleplay_models()],
         "presets": presets.all_presets(request.user),
         "limits": {
             "max_message_chars": settings.GLMWEB_MAX_MESSAGE_CHARS,

@@ -23,5 +23,6 @@ urlpatterns = [
     # Browsers ask for /favicon.ico whatever the page says.
     path("favicon.ico", views.favicon),
     path("videos/", include("media_jobs.urls")),
+    path("characters/", include("chat.characters.urls")),
     path("", include("chat.urls")),
 ]

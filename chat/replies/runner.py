@@ -14,6 +14,7 @@ import logging
 from typing import Any
 
 from chat import catalog, history, titles, turns
+from chat.characters import prompting
 from chat.models import Conversation, Message
 from chat.replies import protocol
 from chat.replies.hub import Hub
@@ -38,6 +39,11 @@ def chat_options(conversation: Conversation) -> dict[str, Any]:
     if model.supports("thinking"):
         # Thinking models think unless told not to: send "disabled" explicitly.
         options["thinking"] = bool(conversation.thinking)
+    # CharGLM/Emohaa take the character as `meta`; other models get it compiled
+    # into the system prompt instead (chat.history).
+    character_meta = prompting.meta(conversation)
+    if character_meta is not None:
+        options["meta"] = character_meta
     return options
 
 

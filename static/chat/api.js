@@ -71,5 +71,6 @@ export const api = {
   restoreConversation: (id) => request("POST", url("conversation_restore", id)),
   createPreset: (fields) => request("POST", url("presets"), fields),
   deletePreset: (id) => request("DELETE", url("preset", id)),
+  chooseGreeting: (id, index) => request("POST", url("greeting", id), { index }),
   exportUrl: (id, kind) => url(kind === "md" ? "export_md" : "export_json", id),
 };

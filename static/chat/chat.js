@@ -79,6 +79,7 @@ class ChatPage {
         onRetry: () => this.regenerate(),
         onEdit: (message, text) => this.edit(message, text),
         onNotice: (text) => showToast(text, { kind: "error" }),
+        onGreeting: (index) => this.chooseGreeting(index),
       },
     );
     this.composer = new Composer({
@@ -137,7 +138,23 @@ class ChatPage {
   /** Reset the thread (a new chat, another conversation) and the view with it. */
   clearThread() {
     this.thread.reset([]);
+    this.view.setCharacter(null);
     this.view.redraw();
+  }
+
+  /** Open the character's story with another of its greetings (before the first reply). */
+  async chooseGreeting(index) {
+    const id = this.conversationId;
+    if (!id || this.thread.streaming()) return;
+    try {
+      const data = await api.chooseGreeting(id, index);
+      if (id !== this.conversationId) return;
+      this.conversation = { ...this.conversation, ...data.conversation };
+      this.view.setCharacter(this.conversation.character);
+      this.view.draw(this.thread.apply({ type: "reply.end", message: data.message }));
+    } catch (error) {
+      showToast(error.message, { kind: "error" });
+    }
   }
 
   closeSocket() {
@@ -255,6 +272,8 @@ class ChatPage {
   }
 
   onFrame(frame) {
+    // The character labels the messages: known before the history is drawn.
+    if (frame.type === "conversation.history") this.view.setCharacter(frame.conversation.character);
     // The thread takes the frames about messages; the page reacts to the rest.
     this.view.draw(this.thread.apply(frame));
     switch (frame.type) {

@@ -26,6 +26,9 @@ export class MessageView {
     this.dirty = new Set();
     this.frame = 0;
     this.stick = true;
+    // The conversation's character ({name, avatar_url, greetings, greeting_index,
+    // persona}) or null: its name and avatar label the assistant's messages.
+    this.character = null;
     this.jump = document.getElementById("jump-bottom");
     scroller.addEventListener("scroll", () => {
       this.stick = this.atBottom();
@@ -65,6 +68,45 @@ export class MessageView {
       this.refreshActions();
       this.scrollToBottom();
     }
+  }
+
+  /** Label messages with the conversation's character (null: none). */
+  setCharacter(character) {
+    this.character = character || null;
+    for (const entry of this.entries.values()) this.fillRole(entry);
+    this.refreshActions();
+  }
+
+  /** Write who speaks: the character (avatar and name, as text) or the defaults. */
+  fillRole(entry) {
+    const { data } = entry.record;
+    const character = this.character;
+    entry.role.replaceChildren();
+    if (data.role === "user") {
+      entry.role.textContent = (character && character.persona) || gettext("You");
+      return;
+    }
+    if (!character) {
+      entry.role.textContent = gettext("Assistant");
+      return;
+    }
+    if (character.avatar_url) {
+      const avatar = el("img", "msg-avatar");
+      avatar.src = character.avatar_url;
+      avatar.alt = "";
+      avatar.width = 28;
+      avatar.height = 28;
+      entry.role.append(avatar);
+    }
+    entry.role.append(el("span", "msg-character", character.name));
+  }
+
+  /** The greeting that opens a character's story, while the user has not answered. */
+  isOpeningGreeting(record) {
+    if (!this.character || record.pending || record.data.role !== "assistant") return false;
+    const saved = [...this.thread.saved.values()];
+    return saved[0] === record && !saved.some((r) => r.data.role === "user") &&
+      this.thread.pending.size === 0;
   }
 
   /** Draw the whole Thread again (a new history). */
@@ -163,14 +205,11 @@ export class MessageView {
     const { data } = record;
     const node = el("li", `msg msg-${data.role}`);
     const head = el("div", "msg-head");
-    const role = el(
-      "span",
-      "msg-role",
-      data.role === "user" ? gettext("You") : gettext("Assistant"),
-    );
+    const role = el("span", "msg-role");
     const model = el("span", "msg-model");
     head.append(role, model);
-    const entry = { record, node, model, editing: false };
+    const entry = { record, node, role, model, editing: false };
+    this.fillRole(entry);
     if (data.role === "assistant") {
       entry.reasoning = el("details", "reasoning");
       entry.reasoningLabel = el("summary", "", gettext("Reasoning"));
@@ -323,8 +362,25 @@ export class MessageView {
       if (data.role === "user" && !busy) {
         parts.push(button("edit", gettext("Edit"), "msg-button"));
       }
-      if (record === lastAssistant && !busy && data.status !== "streaming") {
+      const greeting = this.isOpeningGreeting(record);
+      if (record === lastAssistant && !busy && data.status !== "streaming" && !greeting) {
         parts.push(button("regenerate", gettext("Regenerate"), "msg-button"));
+      }
+      if (greeting && !busy && this.character.greetings > 1) {
+        // The switcher for the character's alternate greetings.
+        const count = this.character.greetings;
+        const index = this.character.greeting_index || 0;
+        const previous = button("greeting", "‹", "msg-button greeting-previous");
+        previous.dataset.index = String((index + count - 1) % count);
+        previous.setAttribute("aria-label", gettext("Previous greeting"));
+        const next = button("greeting", "›", "msg-button greeting-next");
+        next.dataset.index = String((index + 1) % count);
+        next.setAttribute("aria-label", gettext("Next greeting"));
+        const position = format(gettext("Greeting %(index)s of %(count)s"), {
+          index: index + 1,
+          count,
+        });
+        parts.push(previous, el("span", "greeting-position", position), next);
       }
       if (data.role === "assistant" && data.usage) {
         const text = format(gettext("%(prompt)s prompt + %(completion)s completion tokens"), {
@@ -380,6 +436,7 @@ export class MessageView {
     else if (action === "regenerate") this.handlers.onRegenerate(data);
     else if (action === "retry") this.handlers.onRetry(data);
     else if (action === "edit") this.startEdit(entry);
+    else if (action === "greeting") this.handlers.onGreeting(Number(target.dataset.index));
   }
 
   /** Copy `text`, say so on the button for a moment, then restore its label. */

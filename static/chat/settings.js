@@ -99,6 +99,10 @@ export class Settings {
    */
   constructor(data, handlers) {
     this.models = data.models || [];
+    // Role-play models (CharGLM, Emohaa) are offered only in a conversation with a
+    // character: the platform refuses them a request without one.
+    this.roleplayModels = data.roleplay_models || [];
+    this.withCharacter = false;
     this.defaultModel = data.default_model || (this.models[0] && this.models[0].code);
     this.presets = data.presets || { builtin: [], own: [] };
     this.handlers = handlers;
@@ -135,11 +139,7 @@ export class Settings {
     );
     this.maxTokensLimit = maxTokens.max;
 
-    for (const model of this.models) {
-      const option = el("option", "", model.label || model.code);
-      option.value = model.code;
-      this.picker.append(option);
-    }
+    this.renderModels();
     this.picker.addEventListener("change", () => {
       this.showCapabilities();
       this.changed(["model", "web_search", "thinking", "max_tokens"]);
@@ -175,8 +175,32 @@ export class Settings {
     this.panelToggle.setAttribute("aria-expanded", String(open));
   }
 
+  /** The models the picker offers now: role-play ones only with a character. */
+  offered() {
+    return this.withCharacter ? [...this.models, ...this.roleplayModels] : this.models;
+  }
+
+  renderModels() {
+    this.picker.replaceChildren();
+    for (const model of this.models) {
+      const option = el("option", "", model.label || model.code);
+      option.value = model.code;
+      this.picker.append(option);
+    }
+    if (this.withCharacter && this.roleplayModels.length) {
+      const group = el("optgroup");
+      group.label = gettext("Role-play");
+      for (const model of this.roleplayModels) {
+        const option = el("option", "", model.label || model.code);
+        option.value = model.code;
+        group.append(option);
+      }
+      this.picker.append(group);
+    }
+  }
+
   model() {
-    return this.models.find((m) => m.code === this.picker.value) || null;
+    return this.offered().find((m) => m.code === this.picker.value) || null;
   }
 
   supports(capability) {
@@ -187,6 +211,10 @@ export class Settings {
   /** Show a conversation's settings (null: the defaults of a new chat). */
   load(conversation) {
     const c = conversation || {};
+    if (Boolean(c.character) !== this.withCharacter) {
+      this.withCharacter = Boolean(c.character);
+      this.renderModels();
+    }
     const code = c.model || this.defaultModel;
     if (code && ![...this.picker.options].some((o) => o.value === code)) {
       // A model no longer in the catalog stays selectable for its old conversations.
@@ -229,7 +257,7 @@ export class Settings {
   /** Return the options as message.send and the API take them; throw on a bad value. */
   values() {
     // A model that left the catalog is kept by its conversation but cannot be asked for.
-    const known = this.models.some((m) => m.code === this.picker.value);
+    const known = this.offered().some((m) => m.code === this.picker.value);
     return {
       ...(known ? { model: this.picker.value } : {}),
       system_prompt: this.systemPrompt.value,

@@ -279,3 +279,54 @@ def shared_orm_thread_busy():
             await holder
 
     return busy
+
+
+# --- Characters (chat.characters)
+
+
+def png_card(card: dict | None, *, size=(48, 64), keyword="chara", text=None) -> bytes:
+    """Return a PNG card built with Pillow as the Character Card V2 spec describes:
+    the card's JSON, UTF-8, base64-encoded, in a tEXt chunk named `chara` (`text`
+    overrides the chunk's text; card None: no chunk)."""
+    import base64
+    import io
+    import json
+
+    from PIL import Image
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    if card is not None or text is not None:
+        payload = text
+        if payload is None:
+            payload = base64.b64encode(json.dumps(card).encode("utf-8")).decode()
+        info.add_text(keyword, payload)
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 120, 40)).save(out, format="PNG", pnginfo=info)
+    return out.getvalue()
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    """Store uploads (avatars) under a temporary MEDIA_ROOT; return its path."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    return tmp_path / "media"
+
+
+@pytest.fixture
+def make_character(db, media_root) -> Callable[..., object]:
+    """Return make_character(owner, **fields) -> Character (private, on charglm-4,
+    with a greeting and two alternates unless told otherwise)."""
+    from chat.models import Character
+
+    def make(owner: object, **fields: object) -> Character:
+        fields.setdefault("name", "Lin Wei")
+        fields.setdefault("description", "A tea-house keeper in old Chengdu.")
+        fields.setdefault("greeting", "Welcome in, {{user}}!")
+        fields.setdefault(
+            "alternate_greetings", ["Back again?", "Rain again, {{user}}."]
+        )
+        fields.setdefault("default_model", "charglm-4")
+        return Character.objects.create(owner=owner, **fields)
+
+    return make

@@ -177,14 +177,15 @@ def test_both_edges_give_the_same_outcome(
             "zh-CN",
             {"model": "charglm-4"},
             "请求中有无效的内容：options.model。"
-            "CharGLM-4 是角色扮演模型，需要角色设定，普通对话暂不支持。请换一个模型。",
+            "CharGLM-4 是角色扮演模型，需要角色设定：请从角色开始对话再使用它，"
+            "或换一个模型。",
         ),
         (
             "en",
             {"model": "CharGLM-4"},
             "The request has an invalid value: options.model. CharGLM-4 is a role-play "
-            "model: it needs a character, which plain chat does not have yet. Choose "
-            "another model.",
+            "model: it needs a character. Start a chat from a character to use it, or "
+            "choose another model.",
         ),
     ],
     ids=["max_tokens-en", "thinking-zh", "roleplay-zh", "roleplay-en"],

@@ -31,6 +31,7 @@ def test_index_gives_the_page_its_data(alice_client, settings):
         "conversation_id",
         "models",
         "default_model",
+        "roleplay_models",
         "presets",
         "limits",
         "urls",
