@@ -136,7 +136,7 @@ def test_models_api_returns_the_catalog(alice_client, settings):
     assert body["default_model"] == "glm-4-flash"
     assert body["models"] == [
         {"code": "glm-4-flash", "label": "Flash", "context": 1000,
-         "max_output": 1000, "capabilities": ["text"]},
+         "max_output": 1000, "capabilities": ["text"], "vision": None},
         {"code": "glm-4.6", "label": "4.6", "context": 200000, "max_output": 128000,
-         "capabilities": ["text", "thinking", "web_search"]},
+         "capabilities": ["text", "thinking", "web_search"], "vision": None},
     ]  # fmt: skip
