@@ -509,6 +509,16 @@ if PRODUCTION:
     if env_bool("SECURE_PROXY_SSL_HEADER", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# --- Hardening (docs/security.md)
+# ---------------------------------------------------------------------------
+
+# An open chat socket checks that its session still signs its user in before acting on
+# each frame, at log-out/password change/deactivation, and every
+# GLMWEB_SOCKET_SESSION_CHECK_SECONDS (sessions that simply expired).
+GLMWEB_SOCKET_SESSION_CHECK_SECONDS = env_float(
+    "GLMWEB_SOCKET_SESSION_CHECK_SECONDS", 60.0, minimum=0.05
+)
+
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
