@@ -512,6 +512,13 @@ if PRODUCTION:
 # --- Hardening (docs/security.md)
 # ---------------------------------------------------------------------------
 
+# The video downloader fetches only from these hosts ("*.domain": the domain and its
+# subdomains), on public addresses, at every redirect hop (glmweb/zhipu/fetchguard.py);
+# ZHIPUAI_BASE_URL's own origin (the simulator, a proxy) is trusted as well.
+GLMWEB_MEDIA_HOSTS = env_list(
+    "GLMWEB_MEDIA_HOSTS",
+    ["sfile.chatglm.cn", "*.chatglm.cn", "*.bigmodel.cn", "*.z.ai"],
+)
 # An open chat socket checks that its session still signs its user in before acting on
 # each frame, at log-out/password change/deactivation, and every
 # GLMWEB_SOCKET_SESSION_CHECK_SECONDS (sessions that simply expired).
