@@ -512,6 +512,20 @@ if PRODUCTION:
 # --- Hardening (docs/security.md)
 # ---------------------------------------------------------------------------
 
+# Request bodies over these sizes are refused with 413 before they are read
+# (glmweb/bodylimits.py): uploads (multipart, image/video/audio/octet-stream), JSON,
+# and everything else (url-encoded forms). Upload views check their own files against
+# GLMWEB_MAX_UPLOAD_BYTES too.
+GLMWEB_MAX_UPLOAD_BYTES = env_int(
+    "GLMWEB_MAX_UPLOAD_BYTES", 25 * 1024 * 1024, minimum=1
+)
+GLMWEB_MAX_JSON_BODY_BYTES = env_int(
+    "GLMWEB_MAX_JSON_BODY_BYTES", 1024 * 1024, minimum=1
+)
+GLMWEB_MAX_FORM_BODY_BYTES = env_int(
+    "GLMWEB_MAX_FORM_BODY_BYTES", 1024 * 1024, minimum=1
+)
+
 # The video downloader fetches only from these hosts ("*.domain": the domain and its
 # subdomains), on public addresses, at every redirect hop (glmweb/zhipu/fetchguard.py);
 # ZHIPUAI_BASE_URL's own origin (the simulator, a proxy) is trusted as well.
