@@ -204,12 +204,22 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # ----------------------------------------------------------------------------------
 
 # REDIS_URL carries the chat relay between web processes (chat/replies/relay.py,
-# redis-py pub/sub) and, unless CELERY_BROKER_URL says otherwise, the Celery broker.
-# No channel layer and no cache are configured: the chat consumer gets its frames
-# straight from the reply engine (docs/websocket.md), and nothing reads a cache. A
-# feature that needs one configures it then (Django's default is a per-process
-# LocMemCache).
+# redis-py pub/sub), the cache and, unless CELERY_BROKER_URL says otherwise, the Celery
+# broker. No channel layer is configured: the chat consumer gets its frames straight
+# from the reply engine (docs/websocket.md). The cache holds the log-in and sign-up
+# throttle's counts (glmweb/accounts/throttle.py): per process without Redis, shared
+# by every process with it.
 REDIS_URL = env_str("REDIS_URL")
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 
 # --- Celery
 # ----------------------------------------------------------------------------------
@@ -511,6 +521,23 @@ if PRODUCTION:
 
 # --- Hardening (docs/security.md)
 # ---------------------------------------------------------------------------
+
+# Log-in and sign-up throttling (glmweb/accounts/throttle.py): failed log-ins per
+# account (username) and per address within GLMWEB_LOGIN_WINDOW_SECONDS, sign-up
+# attempts per address within GLMWEB_SIGNUP_WINDOW_SECONDS. Counted in the cache.
+GLMWEB_LOGIN_FAILURES_PER_ACCOUNT = env_int(
+    "GLMWEB_LOGIN_FAILURES_PER_ACCOUNT", 5, minimum=1
+)
+GLMWEB_LOGIN_FAILURES_PER_ADDRESS = env_int(
+    "GLMWEB_LOGIN_FAILURES_PER_ADDRESS", 20, minimum=1
+)
+GLMWEB_LOGIN_WINDOW_SECONDS = env_float(
+    "GLMWEB_LOGIN_WINDOW_SECONDS", 900.0, minimum=1.0
+)
+GLMWEB_SIGNUPS_PER_ADDRESS = env_int("GLMWEB_SIGNUPS_PER_ADDRESS", 5, minimum=1)
+GLMWEB_SIGNUP_WINDOW_SECONDS = env_float(
+    "GLMWEB_SIGNUP_WINDOW_SECONDS", 3600.0, minimum=1.0
+)
 
 # Request bodies over these sizes are refused with 413 before they are read
 # (glmweb/bodylimits.py): uploads (multipart, image/video/audio/octet-stream), JSON,
