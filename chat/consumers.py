@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import get_supported_language_variant
 from django.utils.translation.trans_real import parse_accept_lang_header
 
-from chat import frames, replies, socket_sessions, turns
+from chat import frames, message_limits, replies, socket_sessions, turns
 from chat.replies import protocol
 
 logger = logging.getLogger(__name__)
@@ -167,6 +167,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 logger.exception("checking a socket's session failed")
 
     async def _handle(self, request: frames.Request) -> None:
+        if not isinstance(request, frames.StopRequest) and not message_limits.allow(
+            self.user_id
+        ):
+            raise frames.FrameRefused("rate_limited", client_id=str(request.client_id))
         if isinstance(request, frames.SendRequest):
             turn = await replies.asend(
                 self.conversation_id,

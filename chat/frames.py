@@ -39,6 +39,10 @@ _WORDING: dict[str, tuple[str, str]] = {
         "找不到这条消息，它可能已被修改。",
         "That message was not found; it may have been changed.",
     ),
+    "rate_limited": (
+        "发送得太频繁了，请稍等一分钟再试。",
+        "You are sending too fast. Please wait a minute and try again.",
+    ),
 }
 
 

@@ -448,6 +448,8 @@ _DEFAULT_VIDEO_MODELS = [
 VIDEO_MODELS = env_json("GLMWEB_VIDEO_MODELS", _DEFAULT_VIDEO_MODELS)
 # Jobs one user may have queued, submitted or processing at once.
 VIDEO_MAX_IN_FLIGHT = env_int("VIDEO_MAX_IN_FLIGHT", 3, minimum=1)
+# ... and at most this many started (created) in any hour.
+VIDEO_MAX_PER_HOUR = env_int("VIDEO_MAX_PER_HOUR", 30, minimum=1)
 # Polls of a processing job wait FIRST, 2xFIRST, 4xFIRST ... seconds, capped at MAX.
 VIDEO_POLL_FIRST_SECONDS = env_float("VIDEO_POLL_FIRST_SECONDS", 5.0, minimum=0.05)
 VIDEO_POLL_MAX_SECONDS = env_float("VIDEO_POLL_MAX_SECONDS", 60.0, minimum=0.05)
@@ -522,6 +524,9 @@ if PRODUCTION:
 # --- Hardening (docs/security.md)
 # ---------------------------------------------------------------------------
 
+# Replies (sends, regenerations, edits) one user may start per minute, per server
+# process (chat/message_limits.py); more get an error frame, code rate_limited.
+GLMWEB_MESSAGES_PER_MINUTE = env_int("GLMWEB_MESSAGES_PER_MINUTE", 20, minimum=1)
 # Log-in and sign-up throttling (glmweb/accounts/throttle.py): failed log-ins per
 # account (username) and per address within GLMWEB_LOGIN_WINDOW_SECONDS, sign-up
 # attempts per address within GLMWEB_SIGNUP_WINDOW_SECONDS. Counted in the cache.
