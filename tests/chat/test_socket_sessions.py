@@ -163,3 +163,30 @@ async def test_an_expired_session_closes_the_socket_within_the_check_interval(
 
     await assert_closed_4401(socket)
     await socket.disconnect()
+
+
+async def test_deactivation_closes_a_socket_on_another_server_process(
+    redis_url, settings, daphne_processes, user, conversation, session_cookie
+):
+    """The signal fires in this process (no socket here): it reaches the Daphne
+    process holding the socket through Redis (relay Kind.SESSIONS)."""
+    import aiohttp
+
+    settings.REDIS_URL = settings.REDIS_URL or redis_url
+    server = await sync_to_async(daphne_processes)(REDIS_URL=settings.REDIS_URL)
+    async with aiohttp.ClientSession() as http:
+        ws = await http.ws_connect(
+            f"ws://127.0.0.1:{server.port}/ws/chat/{conversation.pk}/",
+            headers={
+                "Origin": f"http://127.0.0.1:{server.port}",
+                "Cookie": f"sessionid={session_cookie}",
+            },
+        )
+        assert (await ws.receive_json(timeout=10))["type"] == "conversation.history"
+
+        user.is_active = False
+        await sync_to_async(user.save)()
+
+        message = await ws.receive(timeout=10)
+        assert message.type == aiohttp.WSMsgType.CLOSE
+        assert message.data == 4401
