@@ -7,6 +7,13 @@ class ChatConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "chat"
 
+    def ready(self) -> None:
+        from chat import socket_sessions
+
+        # Log-out, password change, deactivation: the user's open sockets check
+        # their sessions at once.
+        socket_sessions.connect_signals()
+
     async def ashutdown(self) -> None:
         """Save this process's running replies before it exits; glmweb.serve calls
         this on SIGTERM/SIGINT (see chat.replies.ashutdown)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from typing import Any
@@ -12,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import get_supported_language_variant
 from django.utils.translation.trans_real import parse_accept_lang_header
 
-from chat import frames, replies, turns
+from chat import frames, message_limits, replies, socket_sessions, turns
 from chat.replies import protocol
 
 logger = logging.getLogger(__name__)
@@ -56,6 +57,12 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     conversation_id: str = ""
     language: str = ""
+    user_id: int = 0
+    # The session the handshake signed in with (chat.socket_sessions): checked again
+    # before every frame is acted on, now and then, and when it may have ended.
+    session_key: str | None = None
+    session_digest: str = ""
+    _session_watch: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
         self.language = scope_language(self.scope)
@@ -74,13 +81,18 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if not conversation_id or user is None or not user.is_authenticated:
             await self.close(code=FORBIDDEN)
             return
+        # Known before the hub does: a log-out during aopen must find this socket.
+        self.user_id = user.pk
+        self.session_key = getattr(self.scope.get("session"), "session_key", None)
+        self.session_digest = socket_sessions.session_digest(self.session_key)
         opened = await replies.aopen(conversation_id, user.pk, self)
         if opened is None:  # missing, deleted, someone else's, or not a UUID
             await self.close(code=FORBIDDEN)
             return
         self._attached = True
         self.conversation_id = conversation_id
-        self.user_id = user.pk
+        if self.session_key:
+            self._session_watch = asyncio.create_task(self._watch_session())
         history, foreign = opened
         await self._send_now(history)
         backlog, self._backlog = self._backlog or [], None
@@ -90,6 +102,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await replies.afollow_foreign(conversation_id, foreign, self)
 
     async def disconnect(self, code: int) -> None:
+        if self._session_watch is not None:
+            self._session_watch.cancel()
         if self._attached:
             self._attached = False
             await replies.aclose(self.conversation_id, self)
@@ -110,7 +124,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def receive(
         self, text_data: str | None = None, bytes_data: bytes | None = None
     ) -> None:
-        if not self._attached:
+        if not self._attached or not await self.recheck_session():
             return
         client_id: str | None = None
         try:
@@ -124,7 +138,39 @@ class ChatConsumer(AsyncWebsocketConsumer):
         except turns.TurnRefused as refused:
             await self._refuse(refused.code, refused.field, client_id, refused.reason)
 
+    async def recheck_session(self) -> bool:
+        """Return whether the socket's session still signs its user in; if not, end
+        the socket (code 4401). A socket opened without a session (tests that set
+        scope["user"]) has nothing to check."""
+        if not self.session_key:
+            return True
+        if await socket_sessions.asession_user_id(self.session_key) == self.user_id:
+            return True
+        await self.end_session()
+        return False
+
+    async def end_session(self) -> None:
+        """Stop this socket's frames at once and close it with code 4401."""
+        if self._attached:
+            self._attached = False
+            await replies.aclose(self.conversation_id, self)
+            await self.close(code=socket_sessions.SESSION_ENDED)
+
+    async def _watch_session(self) -> None:
+        # Catches a session that expired with nobody logging out; log-outs, password
+        # changes and deactivations ask every socket at once (chat.socket_sessions).
+        while self._attached:
+            await asyncio.sleep(settings.GLMWEB_SOCKET_SESSION_CHECK_SECONDS)
+            try:
+                await self.recheck_session()
+            except Exception:
+                logger.exception("checking a socket's session failed")
+
     async def _handle(self, request: frames.Request) -> None:
+        if not isinstance(request, frames.StopRequest) and not message_limits.allow(
+            self.user_id
+        ):
+            raise frames.FrameRefused("rate_limited", client_id=str(request.client_id))
         if isinstance(request, frames.SendRequest):
             turn = await replies.asend(
                 self.conversation_id,

@@ -50,6 +50,10 @@ _WORDING: dict[str, tuple[str, str]] = {
         "一条消息最多 {limit} 个附件。",
         "A message may carry at most {limit} attachments.",
     ),
+    "rate_limited": (
+        "发送得太频繁了，请稍等一分钟再试。",
+        "You are sending too fast. Please wait a minute and try again.",
+    ),
 }
 
 

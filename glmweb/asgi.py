@@ -12,15 +12,16 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddleware  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from channels.sessions import CookieMiddleware, SessionMiddleware  # noqa: E402
 
 from chat import routing as chat_routing  # noqa: E402
+from glmweb.origins import SameOriginValidator  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
+        # Scheme, host and port of the page must be this site's (glmweb/origins.py).
+        "websocket": SameOriginValidator(
             CookieMiddleware(
                 SessionMiddleware(
                     AuthMiddleware(URLRouter(chat_routing.websocket_urlpatterns))

@@ -4,8 +4,9 @@ Daphne drives Twisted's asyncio reactor on a loop it creates when `daphne.server
 imported; installing uvloop's policy first makes that loop a uvloop one, which costs
 less CPU per relayed token than the standard loop (docs/performance.md). On SIGTERM or
 SIGINT, before Daphne exits, every installed app whose AppConfig has an async
-`ashutdown()` gets to finish its work (the chat saves its running replies). Everything
-else is Daphne's own command line, unchanged.
+`ashutdown()` gets to finish its work (the chat saves its running replies). Requests
+are glmweb.daphne_requests' bounded ones (bodies over their limit get 413 before they
+are read). Everything else is Daphne's own command line, unchanged.
 """
 
 from __future__ import annotations
@@ -31,6 +32,12 @@ def main() -> None:
     sys.setswitchinterval(0.0005)
     from daphne.cli import CommandLineInterface
     from twisted.internet import reactor
+
+    from glmweb import daphne_requests
+
+    # Request bodies: never parsed on the event loop, never kept past their limit
+    # (a 100 MB form froze every stream for 8 s; glmweb/daphne_requests.py).
+    daphne_requests.install()
 
     # On SIGTERM/SIGINT Twisted runs "before shutdown" triggers while the loop still
     # runs: the replies streaming here are saved with every token they have, instead

@@ -204,12 +204,22 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # ----------------------------------------------------------------------------------
 
 # REDIS_URL carries the chat relay between web processes (chat/replies/relay.py,
-# redis-py pub/sub) and, unless CELERY_BROKER_URL says otherwise, the Celery broker.
-# No channel layer and no cache are configured: the chat consumer gets its frames
-# straight from the reply engine (docs/websocket.md), and nothing reads a cache. A
-# feature that needs one configures it then (Django's default is a per-process
-# LocMemCache).
+# redis-py pub/sub), the cache and, unless CELERY_BROKER_URL says otherwise, the Celery
+# broker. No channel layer is configured: the chat consumer gets its frames straight
+# from the reply engine (docs/websocket.md). The cache holds the log-in and sign-up
+# throttle's counts (glmweb/accounts/throttle.py): per process without Redis, shared
+# by every process with it.
 REDIS_URL = env_str("REDIS_URL")
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 
 # --- Celery
 # ----------------------------------------------------------------------------------
@@ -427,8 +437,8 @@ GLMWEB_REPLY_SNAPSHOT_TIMEOUT = env_float(
 )
 
 # Attachments (chat.attachments, docs/chat.md "Images and videos"). One upload's
-# request body is refused above GLMWEB_MAX_UPLOAD_BYTES before it is parsed (the
-# general body cap of the hardening middleware may use the same setting). Images are
+# request body is refused above GLMWEB_MAX_UPLOAD_BYTES (below, with the other body
+# limits) before it is read. Images are
 # normalised to the platform's limits: at most GLMWEB_VISION_MAX_SIDE px a side and
 # GLMWEB_VISION_MAX_IMAGE_BYTES. Videos (MP4/MOV) are kept within the strictest
 # platform limit (glm-4v-plus: 20 MB, 30 s). Models that take no base64 (glm-4v-flash)
@@ -436,9 +446,6 @@ GLMWEB_REPLY_SNAPSHOT_TIMEOUT = env_float(
 # e.g. https://chat.example.com), signed and valid for GLMWEB_PUBLIC_MEDIA_URL_SECONDS;
 # unset, the page does not offer attaching to them. Attachments not sent within
 # GLMWEB_UNSENT_ATTACHMENT_HOURS are deleted (celery beat, hourly).
-GLMWEB_MAX_UPLOAD_BYTES = env_int(
-    "GLMWEB_MAX_UPLOAD_BYTES", 25 * 1024 * 1024, minimum=1
-)
 GLMWEB_VISION_MAX_SIDE = env_int("GLMWEB_VISION_MAX_SIDE", 6000, minimum=256)
 GLMWEB_VISION_MAX_IMAGE_BYTES = env_int(
     "GLMWEB_VISION_MAX_IMAGE_BYTES", 5 * 1024 * 1024, minimum=64 * 1024
@@ -485,6 +492,8 @@ _DEFAULT_VIDEO_MODELS = [
 VIDEO_MODELS = env_json("GLMWEB_VIDEO_MODELS", _DEFAULT_VIDEO_MODELS)
 # Jobs one user may have queued, submitted or processing at once.
 VIDEO_MAX_IN_FLIGHT = env_int("VIDEO_MAX_IN_FLIGHT", 3, minimum=1)
+# ... and at most this many started (created) in any hour.
+VIDEO_MAX_PER_HOUR = env_int("VIDEO_MAX_PER_HOUR", 30, minimum=1)
 # Polls of a processing job wait FIRST, 2xFIRST, 4xFIRST ... seconds, capped at MAX.
 VIDEO_POLL_FIRST_SECONDS = env_float("VIDEO_POLL_FIRST_SECONDS", 5.0, minimum=0.05)
 VIDEO_POLL_MAX_SECONDS = env_float("VIDEO_POLL_MAX_SECONDS", 60.0, minimum=0.05)
@@ -560,6 +569,57 @@ if PRODUCTION:
     # Behind a TLS-terminating proxy that sets X-Forwarded-Proto.
     if env_bool("SECURE_PROXY_SSL_HEADER", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Hardening (docs/security.md)
+# ---------------------------------------------------------------------------
+
+# Replies (sends, regenerations, edits) one user may start per minute, per server
+# process (chat/message_limits.py); more get an error frame, code rate_limited.
+GLMWEB_MESSAGES_PER_MINUTE = env_int("GLMWEB_MESSAGES_PER_MINUTE", 20, minimum=1)
+# Log-in and sign-up throttling (glmweb/accounts/throttle.py): failed log-ins per
+# account (username) and per address within GLMWEB_LOGIN_WINDOW_SECONDS, sign-up
+# attempts per address within GLMWEB_SIGNUP_WINDOW_SECONDS. Counted in the cache.
+GLMWEB_LOGIN_FAILURES_PER_ACCOUNT = env_int(
+    "GLMWEB_LOGIN_FAILURES_PER_ACCOUNT", 5, minimum=1
+)
+GLMWEB_LOGIN_FAILURES_PER_ADDRESS = env_int(
+    "GLMWEB_LOGIN_FAILURES_PER_ADDRESS", 20, minimum=1
+)
+GLMWEB_LOGIN_WINDOW_SECONDS = env_float(
+    "GLMWEB_LOGIN_WINDOW_SECONDS", 900.0, minimum=1.0
+)
+GLMWEB_SIGNUPS_PER_ADDRESS = env_int("GLMWEB_SIGNUPS_PER_ADDRESS", 20, minimum=1)
+GLMWEB_SIGNUP_WINDOW_SECONDS = env_float(
+    "GLMWEB_SIGNUP_WINDOW_SECONDS", 3600.0, minimum=1.0
+)
+
+# Request bodies over these sizes are refused with 413 before they are read
+# (glmweb/bodylimits.py): uploads (multipart, image/video/audio/octet-stream), JSON,
+# and everything else (url-encoded forms). Upload views check their own files against
+# GLMWEB_MAX_UPLOAD_BYTES too.
+GLMWEB_MAX_UPLOAD_BYTES = env_int(
+    "GLMWEB_MAX_UPLOAD_BYTES", 25 * 1024 * 1024, minimum=1
+)
+GLMWEB_MAX_JSON_BODY_BYTES = env_int(
+    "GLMWEB_MAX_JSON_BODY_BYTES", 1024 * 1024, minimum=1
+)
+GLMWEB_MAX_FORM_BODY_BYTES = env_int(
+    "GLMWEB_MAX_FORM_BODY_BYTES", 1024 * 1024, minimum=1
+)
+
+# The video downloader fetches only from these hosts ("*.domain": the domain and its
+# subdomains), on public addresses, at every redirect hop (glmweb/zhipu/fetchguard.py);
+# ZHIPUAI_BASE_URL's own origin (the simulator, a proxy) is trusted as well.
+GLMWEB_MEDIA_HOSTS = env_list(
+    "GLMWEB_MEDIA_HOSTS",
+    ["sfile.chatglm.cn", "*.chatglm.cn", "*.bigmodel.cn", "*.z.ai"],
+)
+# An open chat socket checks that its session still signs its user in before acting on
+# each frame, at log-out/password change/deactivation, and every
+# GLMWEB_SOCKET_SESSION_CHECK_SECONDS (sessions that simply expired).
+GLMWEB_SOCKET_SESSION_CHECK_SECONDS = env_float(
+    "GLMWEB_SOCKET_SESSION_CHECK_SECONDS", 60.0, minimum=0.05
+)
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOGGING = {

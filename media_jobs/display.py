@@ -47,6 +47,12 @@ def explain_error(job: VideoJob) -> str:
             "The finished video could not be saved: the platform's file was not a "
             "valid MP4 or was too large."
         )
+    if code == "media_unfetchable":
+        # Which address was refused stays in the worker's log (glmweb.zhipu.fetchguard).
+        return _(
+            "The finished video could not be saved: the platform's file could not "
+            "be fetched."
+        )
     return wording.user_message(code, None, False, get_language() or "en")
 
 

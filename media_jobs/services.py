@@ -57,6 +57,18 @@ class VideoRequest:
     image: NormalisedImage | None = None
 
 
+class JobRateError(JobLimitError):
+    """The user already started VIDEO_MAX_PER_HOUR jobs in the last hour."""
+
+    def user_message(self) -> str:
+        """Return the reason in the active language."""
+        return ngettext(
+            "You can start %(limit)d video per hour. Please try again later.",
+            "You can start %(limit)d videos per hour. Please try again later.",
+            self.limit,
+        ) % {"limit": self.limit}
+
+
 def _lock_owner_and_check_limit(owner: User) -> None:
     """Inside a transaction: serialise this user's job starts, then check the limit."""
     # Locking the user row makes two simultaneous starts by one user queue up here
@@ -68,6 +80,12 @@ def _lock_owner_and_check_limit(owner: User) -> None:
     ).count()
     if in_flight >= limit:
         raise JobLimitError(limit)
+    # A per-hour cap as well: the in-flight limit alone lets a user start (and cancel)
+    # jobs, each billed by the platform, as fast as they can click.
+    per_hour = settings.VIDEO_MAX_PER_HOUR
+    since = timezone.now() - timedelta(hours=1)
+    if VideoJob.objects.filter(owner=owner, created_at__gte=since).count() >= per_hour:
+        raise JobRateError(per_hour)
 
 
 def _enqueue_submit(job: VideoJob) -> None:
@@ -87,7 +105,9 @@ def _waiting_overdue_at() -> datetime:
 def create_video_job(owner: User, request: VideoRequest) -> VideoJob:
     """Queue a new job for `owner` and enqueue its submission once committed.
 
-    Raises JobLimitError when the owner already has VIDEO_MAX_IN_FLIGHT jobs in flight.
+    Raises JobLimitError when the owner already has VIDEO_MAX_IN_FLIGHT jobs in
+    flight, and JobRateError (a JobLimitError) when they started VIDEO_MAX_PER_HOUR
+    in the last hour.
     """
     with transaction.atomic():
         _lock_owner_and_check_limit(owner)

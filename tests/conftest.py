@@ -65,6 +65,10 @@ def start_runapp(var_dir: Path, web_port: int, sim_port: int) -> subprocess.Pope
         GLMWEB_VAR_DIR=str(var_dir),
         GLMWEB_SIMULATOR_PORT=str(sim_port),
         PYTHONUNBUFFERED="1",
+        # Every test signs up its own users, all from 127.0.0.1 (the throttle has its
+        # own tests: tests/glmweb/test_throttle.py).
+        GLMWEB_SIGNUPS_PER_ADDRESS="100000",
+        GLMWEB_LOGIN_FAILURES_PER_ADDRESS="100000",
     )
     return subprocess.Popen(
         [sys.executable, "manage.py", "runapp", "--port", str(web_port)],

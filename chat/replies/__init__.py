@@ -8,8 +8,9 @@ process dies (recovery). Every frame a socket receives is built in protocol;
 docs/websocket.md is the protocol.
 
 Its public face, re-exported here, is all the consumer, the server process and the
-tests use: astart and ashutdown (engine), and what a socket asks (commands: aopen,
-aclose, asend, aregenerate, aedit, astop, areplay, afollow_foreign).
+tests use: astart and ashutdown (engine), what a socket asks (commands: aopen,
+aclose, asend, aregenerate, aedit, astop, areplay, afollow_foreign) and what the
+app asks about a user's sockets (sessions: arecheck_user_sockets).
 
 Imports point one way: commands -> runner, recovery -> hub -> live, relay,
 checkpoints, protocol; engine builds the hub and hands it recovery's sweep.
@@ -28,6 +29,7 @@ from chat.replies.commands import (
     astop,
 )
 from chat.replies.engine import ashutdown, astart
+from chat.replies.sessions import arecheck_user_sockets, hub_loop, publish_user_recheck
 
 __all__ = [
     "aclose",
@@ -35,9 +37,12 @@ __all__ = [
     "afollow_foreign",
     "aopen",
     "aregenerate",
+    "arecheck_user_sockets",
     "areplay",
     "ashutdown",
     "asend",
     "astart",
     "astop",
+    "hub_loop",
+    "publish_user_recheck",
 ]

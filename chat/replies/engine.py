@@ -32,6 +32,12 @@ def running_hub() -> Hub | None:
     return None
 
 
+def current_hub() -> Hub | None:
+    """Return this process's hub whatever the thread asking (signals run in
+    threads); None before the first socket."""
+    return _hub
+
+
 async def astart() -> None:
     """Start the engine: the relay (with REDIS_URL), the heartbeat and the recovery
     sweep. Sockets start it on first use; calling it again does nothing."""

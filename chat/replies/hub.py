@@ -28,12 +28,12 @@ import contextvars
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import orjson
 from django.conf import settings
 
-from chat.replies import checkpoints, protocol
+from chat.replies import checkpoints, protocol, relay
 from chat.replies.live import LiveReply
 from chat.replies.relay import Kind, Relay
 
@@ -46,6 +46,17 @@ class Viewer(Protocol):
     language: str
 
     async def push(self, text: str) -> None: ...
+
+
+class SessionViewer(Viewer, Protocol):
+    """A viewer signed in through a session (chat.socket_sessions)."""
+
+    user_id: int
+    session_digest: str
+
+    async def end_session(self) -> None: ...
+
+    async def recheck_session(self) -> object: ...
 
 
 class Hub:
@@ -121,6 +132,27 @@ class Hub:
             self.viewers.pop(conversation_id, None)
         if self._relay is not None:
             await self._relay.leave(conversation_id)
+
+    async def recheck_user(
+        self, user_id: int, ended_session: str = "", *, publish: bool = True
+    ) -> None:
+        """Have the user's sockets here check their sessions (the one named by
+        `ended_session`, a session digest, closes at once); and, with `publish`,
+        those of every other process."""
+        mine = [
+            viewer
+            for viewers in self.viewers.values()
+            for viewer in viewers
+            if getattr(viewer, "user_id", None) == user_id
+        ]
+        for viewer in cast(list[SessionViewer], mine):
+            if ended_session and viewer.session_digest == ended_session:
+                self.spawn(viewer.end_session())
+            else:
+                self.spawn(viewer.recheck_session())
+        if publish and self._relay is not None:
+            payload = f"{user_id}:{ended_session}" if ended_session else str(user_id)
+            self._relay.publish(relay.USERS, Kind.SESSIONS, payload.encode())
 
     async def deliver(
         self, conversation_id: str, frames: protocol.Frames, *, publish: bool = True
@@ -301,6 +333,9 @@ class Hub:
                     Kind.SNAPSHOT,
                     protocol.reply_snapshot(live.snapshot()).encode(),
                 )
+        elif kind is Kind.SESSIONS:
+            user_id, _, ended = payload.decode().partition(":")
+            await self.recheck_user(int(user_id), ended, publish=False)
         elif kind is Kind.STOP:
             live = self.replies.get(conversation_id)
             if live is not None and (not payload or int(payload) == live.message_id):

@@ -1,7 +1,8 @@
 """The cross-process relay: Redis pub/sub (redis-py asyncio), used only with REDIS_URL.
 
 One channel per conversation, `glmweb:chat:<conversation id>`, subscribed by every
-process that has a socket open on it or owns its streaming reply. A message is
+process that has a socket open on it or owns its streaming reply, and one every
+process subscribes to, `glmweb:chat:users` (Kind.SESSIONS). A message is
 `<sender process id>|<kind>|<payload>`, the kind one letter of `Kind`. A message of a
 kind this process does not know (a newer process during a rolling deploy) is logged
 and skipped.
@@ -39,14 +40,34 @@ class Kind(enum.Enum):
     SNAPSHOT_REQUEST = b"Q"
     # "Stop the reply" (payload: its message id, or empty for whichever streams).
     STOP = b"S"
+    # "Sockets of this user: check your sessions" (payload: `<user id>` or
+    # `<user id>:<digest of a session that ended>`), on the USERS channel that every
+    # process subscribes to (chat.socket_sessions).
+    SESSIONS = b"U"
 
 
 # A dict lookup per received message (cheaper than calling Kind(letter)).
 _KINDS = {kind.value: kind for kind in Kind}
 
 
+# Not a conversation: the channel of messages for every process (Kind.SESSIONS).
+USERS = "users"
+
+
 def channel(conversation_id: str) -> str:
     return PREFIX + conversation_id
+
+
+def publish_once(url: str, conversation_id: str, kind: Kind, payload: bytes) -> None:
+    """Publish one message from a process with no relay running (sync: a signal in
+    a process that has no socket open), signed by no process."""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_timeout=5)
+    try:
+        client.publish(channel(conversation_id), b"|".join((b"-", kind.value, payload)))
+    finally:
+        client.close()
 
 
 class Relay:
@@ -80,7 +101,9 @@ class Relay:
     async def start(self) -> None:
         # A channel of its own keeps the subscription (and the reader) alive even
         # while this process follows no conversation.
-        await self._pubsub.subscribe(PREFIX + "process:" + self.process_id)
+        await self._pubsub.subscribe(
+            PREFIX + "process:" + self.process_id, channel(USERS)
+        )
         self._tasks = [
             asyncio.create_task(self._read()),
             asyncio.create_task(self._publish_loop()),

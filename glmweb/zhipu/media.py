@@ -3,7 +3,9 @@
 Result URLs are on the platform's file host, not under ZHIPUAI_BASE_URL, and they
 expire, so callers copy the bytes as soon as a task succeeds. The request goes out with
 no Authorization header (a file host must never see the API key) on a short-lived
-client of httpx's own transport, following redirects.
+client of httpx's own transport, following redirects only to the platform's file
+hosts on public addresses (fetchguard: GLMWEB_MEDIA_HOSTS, checked at every hop
+against the address connected to).
 
     info = media.download_media(url, out, max_bytes=..., content_types={"video/mp4"})
 
@@ -11,7 +13,8 @@ Errors are the client's own tree: APIConnectionError / APITimeoutError for netwo
 failures (transient), APIInternalError / APIReachLimitError for 5xx / 429 (transient),
 APINotFoundError for 403/404/410 (an expired or unknown URL: permanent), and
 MediaRejectedError (permanent) when the type is not one of `content_types` or the body
-is larger than `max_bytes`.
+is larger than `max_bytes`, and fetchguard.MediaUnfetchableError (permanent) when the
+URL or a redirect leads off the allowlist or to a non-public address.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import IO
 
 import httpx
 
-from glmweb.zhipu import transport
+from glmweb.zhipu import fetchguard, transport
 from glmweb.zhipu.errors import (
     APINotFoundError,
     GLMError,
@@ -54,6 +57,7 @@ def download_media(
     timeout: float = 120.0,
     connect_timeout: float = 8.0,
     on_progress: Callable[[int], None] | None = None,
+    policy: fetchguard.FetchPolicy | None = None,
 ) -> MediaInfo:
     """Write the body at `url` to `out` and return its MediaInfo; raise GLMError.
 
@@ -62,13 +66,15 @@ def download_media(
     each read, not the whole download, so a slow host may take far longer; a caller
     that must know bytes are still flowing passes `on_progress`, called with the size
     so far after every chunk (whatever it raises ends the download and propagates).
+    `policy` is where it may connect (default: from settings, fetchguard).
     """
     if not url.startswith(("https://", "http://")):
         raise MediaRejectedError(f"not an http(s) URL: {url[:60]!r}")
     timeouts = httpx.Timeout(timeout, connect=connect_timeout)
+    policy = policy or fetchguard.FetchPolicy.from_settings()
     try:
         with (
-            httpx.Client(timeout=timeouts, follow_redirects=True) as client,
+            fetchguard.guarded_client(policy, timeouts) as client,
             client.stream("GET", url) as response,
         ):
             _check_response(response, max_bytes, content_types)

@@ -8,6 +8,9 @@ import { url } from "./page.js";
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 15000];
 const OPEN_TIMEOUT_MS = 10000;
 const DENIED = 4403;
+// The session ended (log-out, password changed, deactivated): reconnecting would only
+// be refused; unsent frames stay pending (kept in localStorage) for the next sign-in.
+const SESSION_ENDED = 4401;
 
 export class ChatSocket {
   /**
@@ -65,7 +68,7 @@ export class ChatSocket {
       this.ws = null;
       this.ready = false;
       if (this.closed) return;
-      if (event.code === DENIED) {
+      if (event.code === DENIED || event.code === SESSION_ENDED) {
         this.closed = true;
         this.status("denied");
         return;

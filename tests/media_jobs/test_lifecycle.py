@@ -321,6 +321,31 @@ def test_collect_failure_keeps_the_kind_out_of_the_message(make_job, simulator):
     assert job.error_message == "unexpected content type 'image/png'"
 
 
+def test_a_result_url_off_the_platform_fails_as_unfetchable_without_the_reason(
+    make_job, simulator
+):
+    """SSRF: a result URL (or redirect) to an internal address is refused; the job
+    says only that the platform's file could not be fetched (zhipu.fetchguard)."""
+    from django.utils import translation
+
+    from media_jobs import display
+
+    job = processing_job(make_job)
+    # The simulator's own origin is trusted; the same host on another port is not.
+    internal = f"http://127.0.0.1:{free_port()}/{job.upstream_task_id}.mp4"
+    result = zhipu.VideoResult(zhipu.VideoStatus.SUCCESS, video_url=internal)
+
+    assert lifecycle._collect(job, 0, result) is None
+
+    job.refresh_from_db()
+    assert job.status == Status.FAILED and job.error_code == "media_unfetchable"
+    assert job.error_message == "the platform's file could not be fetched"
+    with translation.override("zh-hans"):
+        assert "无法获取平台提供的文件" in display.explain_error(job)
+    with translation.override("en"):
+        assert "could not be fetched" in display.explain_error(job)
+
+
 def test_a_collection_that_loses_the_race_deletes_only_its_own_files(
     make_job, simulator
 ):
