@@ -52,6 +52,24 @@ def test_create_edit_and_delete_a_character(alice_client, user, media_root):
     assert Message.objects.filter(conversation=conversation).count() == 1
 
 
+@pytest.mark.parametrize(
+    ("path", "fields"),
+    [
+        ("/characters/new/", {"default_model": "charglm-4", "visibility": "private"}),
+        ("/characters/personas/", {}),
+    ],
+)
+def test_a_name_of_spaces_is_no_name(alice_client, path, fields):
+    refused = alice_client.post(
+        path, {"name": " \u3000 ", **fields}, headers={"accept-language": "zh-hans"}
+    )
+
+    assert refused.status_code == 400
+    assert refused.context["form"].errors.as_data()["name"][0].code == "required"
+    assert refused.context["form"].errors["name"] == ["这个字段是必填项。"]
+    assert not Character.objects.exists() and not Persona.objects.exists()
+
+
 def test_one_default_persona_per_user(alice_client, user):
     alice_client.post("/characters/personas/", {"name": "Mei", "is_default": "on"})
     alice_client.post("/characters/personas/", {"name": "Kai", "is_default": "on"})
