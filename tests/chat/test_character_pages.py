@@ -80,6 +80,28 @@ def test_one_default_persona_per_user(alice_client, user):
     assert detail.status_code == 200
 
 
+def test_a_persona_is_changed_only_by_its_owner(alice_client, user, other_user):
+    mine = Persona.objects.create(owner=user, name="Mei")
+    theirs = Persona.objects.create(owner=other_user, name="Kai")
+
+    saved = alice_client.post(
+        f"/characters/personas/{mine.pk}/", {"name": "Mei Lin", "description": "x"}
+    )
+    refused = alice_client.post(f"/characters/personas/{mine.pk}/", {"name": " "})
+    foreign = [
+        alice_client.get(f"/characters/personas/{theirs.pk}/"),
+        alice_client.post(f"/characters/personas/{theirs.pk}/", {"name": "Mine"}),
+        alice_client.post(f"/characters/personas/{theirs.pk}/delete/"),
+    ]
+
+    assert saved.status_code == 302 and saved["Location"] == "/characters/personas/"
+    assert refused.status_code == 400 and refused.context["persona"] == mine
+    mine.refresh_from_db()
+    assert (mine.name, mine.description) == ("Mei Lin", "x")
+    assert [response.status_code for response in foreign] == [404, 404, 404]
+    assert Persona.objects.get(pk=theirs.pk).name == "Kai"
+
+
 def test_start_chat_opens_with_the_greeting_and_uses_the_default_persona(
     alice_client, user, make_character
 ):
