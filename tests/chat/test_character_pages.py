@@ -76,8 +76,11 @@ def test_one_default_persona_per_user(alice_client, user):
     assert list(
         Persona.objects.filter(owner=user).values_list("name", "is_default")
     ) == [("Kai", True), ("Mei", False)]
-    detail = alice_client.get("/characters/")
-    assert detail.status_code == 200
+    for page in ["/characters/", "/characters/personas/", "/characters/import/"]:
+        shown = alice_client.get(page)
+        assert shown.status_code == 200
+        assert b"/static/characters/characters.css" in shown.content
+        assert b'<main class="page characters">' in shown.content
 
 
 def test_a_persona_is_changed_only_by_its_owner(alice_client, user, other_user):
