@@ -45,6 +45,7 @@ from chat import catalog
 from chat.models import Attachment, Message
 from glmweb import images, videos
 from glmweb.accounts.requests import User
+from glmweb.rejections import RejectedUpload
 
 if TYPE_CHECKING:
     from django.utils.functional import _StrOrPromise
@@ -60,7 +61,7 @@ class UploadRejected(Exception):
     """An upload is not an attachment we take; `code` is stable, the wording comes
     from glmweb.images / glmweb.videos in the user's language."""
 
-    def __init__(self, error: images.ImageRejectedError | videos.VideoRejectedError):
+    def __init__(self, error: RejectedUpload) -> None:
         super().__init__(error.code)
         self.code = error.code
         self.error = error

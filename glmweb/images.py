@@ -44,10 +44,12 @@ import base64
 import io
 import warnings
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO
 
 from django.conf import settings
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from glmweb.rejections import RejectedUpload
 
 DEFAULT_FORMATS = frozenset({"PNG", "JPEG", "WEBP", "GIF", "BMP"})
 JPEG_QUALITY = 90
@@ -97,23 +99,16 @@ _MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
-class ImageRejectedError(ValueError):
+class ImageRejectedError(RejectedUpload):
     """The upload is not an image we accept; `code` says why (see the module doc)."""
 
-    def __init__(self, code: str, **params: Any) -> None:
-        self.code = code
-        self.params = params
-        super().__init__(self.user_message("en"))
+    wording = _MESSAGES
 
-    def user_message(self, language: str = "zh-hans") -> str:
-        """Return the reason for the end user: Simplified Chinese for "zh*", else
-        English."""
-        key = self.code
-        if key == "too_many_pixels" and "width" not in self.params:
-            key = "too_many_pixels_unknown_size"
-        zh, en = _MESSAGES[key]
-        text = zh if language.lower().startswith("zh") else en
-        return text.format(**self.params)
+    def wording_key(self) -> str:
+        # Pillow's own bomb check refuses some headers before we learn the size.
+        if self.code == "too_many_pixels" and "width" not in self.params:
+            return "too_many_pixels_unknown_size"
+        return self.code
 
 
 @dataclass(frozen=True, slots=True)

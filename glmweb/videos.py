@@ -12,18 +12,19 @@ first) whose `moov/mvhd` header states a duration within the limit. Checked, in 
 
 Anything else raises `VideoRejectedError`, whose `code` is stable and whose
 `user_message(language)` says what was wrong in Simplified Chinese ("zh*") or English,
-like glmweb.images.ImageRejectedError.
+like every glmweb.rejections.RejectedUpload.
 """
 
 from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO
 
 from django.conf import settings
 
 from glmweb.images import human_size
+from glmweb.rejections import RejectedUpload
 
 # code -> (zh-hans, en)
 _MESSAGES: dict[str, tuple[str, str]] = {
@@ -47,20 +48,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
-class VideoRejectedError(ValueError):
+class VideoRejectedError(RejectedUpload):
     """The upload is not a video we accept; `code` says why (see the module doc)."""
 
-    def __init__(self, code: str, **params: Any) -> None:
-        self.code = code
-        self.params = params
-        super().__init__(self.user_message("en"))
-
-    def user_message(self, language: str = "zh-hans") -> str:
-        """Return the reason for the end user: Simplified Chinese for "zh*", else
-        English."""
-        zh, en = _MESSAGES[self.code]
-        text = zh if language.lower().startswith("zh") else en
-        return text.format(**self.params)
+    wording = _MESSAGES
 
 
 @dataclass(frozen=True, slots=True)

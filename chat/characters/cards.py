@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 from PIL import Image, PngImagePlugin
 
 from chat.characters import models as limits
+from glmweb.rejections import RejectedUpload
 
 if TYPE_CHECKING:
     from chat.characters.models import Character
@@ -140,22 +141,16 @@ _MESSAGES: dict[str, tuple[str, str]] = {
 _EXPECTED = {"text": ("文本", "text"), "list": ("文本列表", "a list of texts")}
 
 
-class CardRejectedError(ValueError):
+class CardRejectedError(RejectedUpload):
     """A card was refused; `code` is stable, user_message() says why."""
 
-    def __init__(self, code: str, **params: Any) -> None:
-        self.code = code
-        self.params = params
-        super().__init__(self.user_message("en"))
+    wording = _MESSAGES
 
-    def user_message(self, language: str = "zh-hans") -> str:
-        """Return the reason in Simplified Chinese ("zh*") or English."""
-        zh, en = _MESSAGES[self.code]
-        chinese = language.lower().startswith("zh")
+    def wording_params(self, chinese: bool) -> dict[str, Any]:
         params = dict(self.params)
         if "expected" in params:
             params["expected"] = _EXPECTED[params["expected"]][0 if chinese else 1]
-        return (zh if chinese else en).format(**params)
+        return params
 
 
 @dataclass

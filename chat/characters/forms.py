@@ -130,14 +130,6 @@ class CharacterForm(forms.ModelForm):
         if not self.instance.avatar:
             del self.fields["remove_avatar"]
 
-    def clean_name(self) -> str:
-        name = (self.cleaned_data.get("name") or "").strip()
-        if not name:
-            raise ValidationError(
-                forms.Field.default_error_messages["required"], code="required"
-            )
-        return name
-
     def clean_avatar_upload(self) -> Any:
         upload = self.cleaned_data.get("avatar_upload")
         if upload:
@@ -202,14 +194,6 @@ class PersonaForm(forms.ModelForm):
         model = Persona
         fields = ["name", "description", "is_default"]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
-
-    def clean_name(self) -> str:
-        name = (self.cleaned_data.get("name") or "").strip()
-        if not name:
-            raise ValidationError(
-                forms.Field.default_error_messages["required"], code="required"
-            )
-        return name
 
 
 class CardImportForm(forms.Form):

@@ -24,7 +24,17 @@ urlpatterns = [
     path("<uuid:character_id>/duplicate/", views.duplicate, name="duplicate"),
     path("<uuid:character_id>/delete/", views.delete, name="delete"),
     path("<uuid:character_id>/chat/", views.start_chat, name="start_chat"),
-    path("<uuid:character_id>/card.json", views.export_json, name="export_json"),
-    path("<uuid:character_id>/card.png", views.export_png, name="export_png"),
+    path(
+        "<uuid:character_id>/card.json",
+        views.export_card,
+        {"kind": "json"},
+        name="export_json",
+    ),
+    path(
+        "<uuid:character_id>/card.png",
+        views.export_card,
+        {"kind": "png"},
+        name="export_png",
+    ),
     path("<uuid:character_id>/avatar/", views.avatar, name="avatar"),
 ]

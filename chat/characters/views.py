@@ -219,27 +219,22 @@ def _download(body: bytes, content_type: str, name: str) -> HttpResponse:
     return response
 
 
-@login_required
-def export_json(request: AuthenticatedRequest, character_id: UUID) -> HttpResponse:
-    """The character as a Character Card V2 JSON file."""
-    character = access.get_visible_character(request.user, character_id)
-    return _download(
-        cards.card_json_bytes(character),
-        "application/json; charset=utf-8",
-        _file_name(character, "json"),
-    )
+# The card files a character exports to, by the kind its URL names.
+CARD_CONTENT_TYPES = {"json": "application/json; charset=utf-8", "png": "image/png"}
 
 
 @login_required
-def export_png(request: AuthenticatedRequest, character_id: UUID) -> HttpResponse:
-    """The character as a PNG card: its avatar with the V2 card in `chara`."""
+def export_card(
+    request: AuthenticatedRequest, character_id: UUID, kind: str
+) -> HttpResponse:
+    """The character as a Character Card V2 file: JSON, or a PNG card (its avatar
+    with the V2 card in `chara`)."""
     character = access.get_visible_character(request.user, character_id)
-    picture = services.read_avatar(character)
-    return _download(
-        cards.card_png_bytes(character, picture),
-        "image/png",
-        _file_name(character, "png"),
-    )
+    if kind == "png":
+        body = cards.card_png_bytes(character, services.read_avatar(character))
+    else:
+        body = cards.card_json_bytes(character)
+    return _download(body, CARD_CONTENT_TYPES[kind], _file_name(character, kind))
 
 
 @login_required
@@ -260,21 +255,33 @@ def avatar(request: AuthenticatedRequest, character_id: UUID) -> HttpResponse:
 # --- personas
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def personas(request: AuthenticatedRequest) -> HttpResponse:
-    """The user's personas and a form for a new one."""
-    form = PersonaForm(request.POST or None, instance=Persona(owner=request.user))
+def _persona_page(
+    request: AuthenticatedRequest,
+    form: PersonaForm,
+    template: str,
+    context: dict[str, Any],
+) -> HttpResponse:
+    """Save a valid persona form and go back to the list, saying so; else show
+    `template` with the form (a refused one as a 400)."""
     if request.method == "POST" and form.is_valid():
         services.save_persona(form.instance)
         messages.success(request, _("The persona was saved."))
         return redirect("characters:personas")
     return render(
         request,
-        "characters/personas.html",
-        {"form": form, "personas": Persona.objects.filter(owner=request.user)},
+        template,
+        {"form": form, **context},
         status=400 if form.errors else 200,
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def personas(request: AuthenticatedRequest) -> HttpResponse:
+    """The user's personas and a form for a new one."""
+    form = PersonaForm(request.POST or None, instance=Persona(owner=request.user))
+    mine = Persona.objects.filter(owner=request.user)
+    return _persona_page(request, form, "characters/personas.html", {"personas": mine})
 
 
 @login_required
@@ -283,16 +290,8 @@ def persona_edit(request: AuthenticatedRequest, persona_id: int) -> HttpResponse
     """Change one of the user's personas."""
     persona = access.get_own_persona(request.user, persona_id)
     form = PersonaForm(request.POST or None, instance=persona)
-    if request.method == "POST" and form.is_valid():
-        services.save_persona(form.instance)
-        messages.success(request, _("The persona was saved."))
-        return redirect("characters:personas")
-    return render(
-        request,
-        "characters/persona_form.html",
-        {"form": form, "persona": persona},
-        status=400 if form.errors else 200,
-    )
+    context = {"persona": persona}
+    return _persona_page(request, form, "characters/persona_form.html", context)
 
 
 @login_required

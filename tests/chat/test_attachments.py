@@ -17,17 +17,11 @@ from PIL import Image
 from chat import attachments, conversations
 from chat.models import Attachment, Message
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 
 VIDEO = (
     Path(__file__).resolve().parents[2] / "glmweb/zhipu/simulator/assets/video.mp4"
 ).read_bytes()
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    return Path(settings.MEDIA_ROOT)
 
 
 def stored_files(root: Path) -> list[Path]:

@@ -52,14 +52,57 @@ def test_create_edit_and_delete_a_character(alice_client, user, media_root):
     assert Message.objects.filter(conversation=conversation).count() == 1
 
 
+@pytest.mark.parametrize(
+    ("path", "fields"),
+    [
+        ("/characters/new/", {"default_model": "charglm-4", "visibility": "private"}),
+        ("/characters/personas/", {}),
+    ],
+)
+def test_a_name_of_spaces_is_no_name(alice_client, path, fields):
+    refused = alice_client.post(
+        path, {"name": " \u3000 ", **fields}, headers={"accept-language": "zh-hans"}
+    )
+
+    assert refused.status_code == 400
+    assert refused.context["form"].errors.as_data()["name"][0].code == "required"
+    assert refused.context["form"].errors["name"] == ["这个字段是必填项。"]
+    assert not Character.objects.exists() and not Persona.objects.exists()
+
+
 def test_one_default_persona_per_user(alice_client, user):
     alice_client.post("/characters/personas/", {"name": "Mei", "is_default": "on"})
     alice_client.post("/characters/personas/", {"name": "Kai", "is_default": "on"})
     assert list(
         Persona.objects.filter(owner=user).values_list("name", "is_default")
     ) == [("Kai", True), ("Mei", False)]
-    detail = alice_client.get("/characters/")
-    assert detail.status_code == 200
+    for page in ["/characters/", "/characters/personas/", "/characters/import/"]:
+        shown = alice_client.get(page)
+        assert shown.status_code == 200
+        assert b"/static/characters/characters.css" in shown.content
+        assert b'<main class="page characters">' in shown.content
+
+
+def test_a_persona_is_changed_only_by_its_owner(alice_client, user, other_user):
+    mine = Persona.objects.create(owner=user, name="Mei")
+    theirs = Persona.objects.create(owner=other_user, name="Kai")
+
+    saved = alice_client.post(
+        f"/characters/personas/{mine.pk}/", {"name": "Mei Lin", "description": "x"}
+    )
+    refused = alice_client.post(f"/characters/personas/{mine.pk}/", {"name": " "})
+    foreign = [
+        alice_client.get(f"/characters/personas/{theirs.pk}/"),
+        alice_client.post(f"/characters/personas/{theirs.pk}/", {"name": "Mine"}),
+        alice_client.post(f"/characters/personas/{theirs.pk}/delete/"),
+    ]
+
+    assert saved.status_code == 302 and saved["Location"] == "/characters/personas/"
+    assert refused.status_code == 400 and refused.context["persona"] == mine
+    mine.refresh_from_db()
+    assert (mine.name, mine.description) == ("Mei Lin", "x")
+    assert [response.status_code for response in foreign] == [404, 404, 404]
+    assert Persona.objects.get(pk=theirs.pk).name == "Kai"
 
 
 def test_start_chat_opens_with_the_greeting_and_uses_the_default_persona(

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import io
-import uuid
 from pathlib import Path
 
 import pytest
@@ -17,9 +16,12 @@ from PIL import Image
 
 from chat import attachments, vision
 from chat.models import Attachment, Message
-from tests.chat.conftest import receive_until
+from tests.chat.conftest import receive_until, send_frame
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("media_root"),
+]
 
 VIDEO = (
     Path(__file__).resolve().parents[2] / "glmweb/zhipu/simulator/assets/video.mp4"
@@ -27,9 +29,18 @@ VIDEO = (
 RED, BLUE, GREEN = (255, 0, 0, 255), (0, 0, 255, 255), (0, 255, 0, 255)
 
 
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
+@pytest.fixture
+def open_chat(ws_connect, make_conversation, user):
+    """Return open_chat(model, language="en") -> a websocket on a new conversation of
+    `user` on `model`, its opening frame read."""
+
+    async def open_(model: str, language: str = "en"):
+        conversation = await sync_to_async(make_conversation)(user, model=model)
+        ws = await ws_connect(user, conversation.pk, language=language)
+        await ws.receive_json_from()
+        return ws
+
+    return open_
 
 
 def png(size, colour) -> bytes:
@@ -45,13 +56,7 @@ def attach(owner, data: bytes, name: str = "a.png") -> int:
 
 
 def send(text, ids, **extra):
-    return {
-        "type": "message.send",
-        "client_id": str(uuid.uuid4()),
-        "text": text,
-        "attachments": ids,
-        **extra,
-    }
+    return send_frame(text, attachments=ids, **extra)
 
 
 def parts_of(request: dict) -> list[list[str]]:
@@ -68,14 +73,12 @@ def vision_calls(chat_requests, model="glm-4v-plus"):
 
 
 async def test_each_image_and_the_video_reach_the_model_in_order(
-    chat_requests, ws_connect, user, make_conversation
+    chat_requests, open_chat, user
 ):
-    conversation = await sync_to_async(make_conversation)(user, model="glm-4v-plus")
     red = await attach(user, png((64, 48), RED), "red.png")
     blue = await attach(user, png((30, 20), BLUE), "blue.png")
     clip = await attach(user, VIDEO, "clip.mp4")
-    ws = await ws_connect(user, conversation.pk)
-    await ws.receive_json_from()
+    ws = await open_chat("glm-4v-plus")
 
     await ws.send_json_to(send("What is in these?", [blue, clip, red]))
     created, _ = await receive_until(ws, "message.created")
@@ -110,13 +113,11 @@ async def test_each_image_and_the_video_reach_the_model_in_order(
 
 
 async def test_history_images_are_resent_only_within_the_models_limit(
-    chat_requests, ws_connect, user, make_conversation
+    chat_requests, open_chat, user
 ):
-    conversation = await sync_to_async(make_conversation)(user, model="glm-4v-plus")
     colours = [(i * 40, 10, 10, 255) for i in range(6)]
     first = [await attach(user, png((10 + i, 10), c)) for i, c in enumerate(colours)]
-    ws = await ws_connect(user, conversation.pk)
-    await ws.receive_json_from()
+    ws = await open_chat("glm-4v-plus")
     await ws.send_json_to(send("three", first[:3]))
     await receive_until(ws, "reply.end")
     await ws.send_json_to(send("three more", first[3:]))
@@ -131,12 +132,10 @@ async def test_history_images_are_resent_only_within_the_models_limit(
 
 
 async def test_history_images_go_with_old_rounds_the_budget_cannot_hold(
-    chat_requests, glm_settings, ws_connect, user, make_conversation
+    chat_requests, glm_settings, open_chat, user
 ):
     glm_settings.GLMWEB_SUMMARY_EVERY_ROUNDS = 0
-    conversation = await sync_to_async(make_conversation)(user, model="glm-4v-plus")
-    ws = await ws_connect(user, conversation.pk)
-    await ws.receive_json_from()
+    ws = await open_chat("glm-4v-plus")
     await ws.send_json_to(send("old", [await attach(user, png((8, 8), RED))]))
     await receive_until(ws, "reply.end")
     # Room for one image and the text, not for the older round's image as well.
@@ -151,12 +150,10 @@ async def test_history_images_go_with_old_rounds_the_budget_cannot_hold(
 
 
 async def test_another_users_attachment_is_refused_like_a_missing_one(
-    ws_connect, user, other_user, make_conversation
+    open_chat, user, other_user
 ):
-    conversation = await sync_to_async(make_conversation)(user, model="glm-4v-plus")
     theirs = await attach(other_user, png((5, 5), RED))
-    ws = await ws_connect(user, conversation.pk)
-    await ws.receive_json_from()
+    ws = await open_chat("glm-4v-plus")
 
     await ws.send_json_to(send("steal", [theirs]))
     stolen = await ws.receive_json_from()
@@ -171,13 +168,9 @@ async def test_another_users_attachment_is_refused_like_a_missing_one(
     assert row.message_id is None
 
 
-async def test_a_sent_attachment_cannot_be_sent_again(
-    glm_settings, ws_connect, user, make_conversation
-):
-    conversation = await sync_to_async(make_conversation)(user, model="glm-4v-plus")
+async def test_a_sent_attachment_cannot_be_sent_again(glm_settings, open_chat, user):
     image = await attach(user, png((5, 5), RED))
-    ws = await ws_connect(user, conversation.pk)
-    await ws.receive_json_from()
+    ws = await open_chat("glm-4v-plus")
     await ws.send_json_to(send("once", [image]))
     await receive_until(ws, "reply.end")
 
@@ -188,12 +181,10 @@ async def test_a_sent_attachment_cannot_be_sent_again(
 
 
 async def test_images_to_a_text_model_are_refused_and_nothing_is_saved(
-    glm_settings, ws_connect, user, make_conversation
+    glm_settings, open_chat, user
 ):
-    conversation = await sync_to_async(make_conversation)(user, model="glm-4-flash")
     image = await attach(user, png((5, 5), RED))
-    ws = await ws_connect(user, conversation.pk, language="zh-hans")
-    await ws.receive_json_from()
+    ws = await open_chat("glm-4-flash", language="zh-hans")
 
     await ws.send_json_to(send("看看", [image]))
     refused = await ws.receive_json_from()
@@ -208,14 +199,10 @@ async def test_images_to_a_text_model_are_refused_and_nothing_is_saved(
     assert end["message"]["status"] == "complete"
 
 
-async def test_more_images_than_the_model_takes_are_refused(
-    ws_connect, user, make_conversation, settings
-):
+async def test_more_images_than_the_model_takes_are_refused(open_chat, user, settings):
     settings.GLMWEB_PUBLIC_MEDIA_BASE_URL = "https://chat.example.com"
-    conversation = await sync_to_async(make_conversation)(user, model="glm-4v-flash")
     ids = [await attach(user, png((5 + i, 5), RED)) for i in range(2)]
-    ws = await ws_connect(user, conversation.pk)
-    await ws.receive_json_from()
+    ws = await open_chat("glm-4v-flash")
 
     await ws.send_json_to(send("two", ids))
     refused = await ws.receive_json_from()
@@ -225,12 +212,10 @@ async def test_more_images_than_the_model_takes_are_refused(
 
 
 async def test_a_url_only_model_needs_a_public_media_address(
-    chat_requests, ws_connect, user, make_conversation, settings
+    chat_requests, open_chat, user, settings
 ):
-    conversation = await sync_to_async(make_conversation)(user, model="glm-4v-flash")
     image = await attach(user, png((7, 7), GREEN))
-    ws = await ws_connect(user, conversation.pk)
-    await ws.receive_json_from()
+    ws = await open_chat("glm-4v-flash")
     await ws.send_json_to(send("look", [image]))
     refused = await ws.receive_json_from()
     assert refused["code"] == "attachment_refused"
@@ -252,7 +237,7 @@ async def test_a_url_only_model_needs_a_public_media_address(
 
 
 async def test_a_platform_refusal_of_an_image_shows_the_platforms_reason(
-    glm_settings, ws_connect, user, make_conversation, settings
+    glm_settings, open_chat, user, settings
 ):
     # Our catalog wrongly believing glm-4v-flash takes base64: the platform says no.
     settings.CHAT_MODELS = [
@@ -264,10 +249,8 @@ async def test_a_platform_refusal_of_an_image_shows_the_platforms_reason(
             "vision": {"images": 1, "base64": True},
         }
     ]
-    conversation = await sync_to_async(make_conversation)(user, model="glm-4v-flash")
     image = await attach(user, png((7, 7), GREEN))
-    ws = await ws_connect(user, conversation.pk)
-    await ws.receive_json_from()
+    ws = await open_chat("glm-4v-flash")
 
     await ws.send_json_to(send("look", [image]))
     end, _ = await receive_until(ws, "reply.end")
