@@ -19,6 +19,7 @@ __all__ = [
     "Conversation",
     "Message",
     "Persona",
+    "Preferences",
     "PromptPreset",
     "Summary",
 ]
@@ -277,3 +278,29 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.pk} ({self.name})"
+
+
+class Preferences(models.Model):
+    """A user's look and language, kept with the account so every device and browser
+    shows the same (a cookie would be per browser). One row per user, made on the
+    first change; no row means the defaults: the system's theme, the browser's
+    language."""
+
+    class Theme(models.TextChoices):
+        SYSTEM = "system", _("System")
+        LIGHT = "light", _("Light")
+        DARK = "dark", _("Dark")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preferences"
+    )
+    theme = models.CharField(max_length=8, choices=Theme.choices, default=Theme.SYSTEM)
+    # A code from settings.LANGUAGES, or "" for the browser's own choice.
+    language = models.CharField(max_length=16, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("preferences")
+        verbose_name_plural = _("preferences")
+
+    def __str__(self) -> str:
+        return f"preferences of {self.user_id}"

@@ -11,6 +11,7 @@ import { format, gettext } from "./i18n.js";
 import { MessageView } from "./messages.js";
 import { data, url } from "./page.js";
 import { Settings } from "./settings.js";
+import { installShortcuts } from "./shortcuts.js";
 import { Sidebar } from "./sidebar.js";
 import { ChatSocket } from "./socket.js";
 import { Thread } from "./thread.js";
@@ -122,6 +123,44 @@ class ChatPage {
     });
     // Each history entry carries its conversation's id (null: a new chat).
     window.addEventListener("popstate", (event) => this.route(event.state?.id ?? null));
+    this.announcer = document.getElementById("announcer");
+    installShortcuts({
+      stop: () => {
+        if (!this.thread.streaming()) return false;
+        this.stop();
+        return true;
+      },
+      newChat: () => {
+        this.sidebar.setOpen(false);
+        this.showNew({ push: true });
+      },
+      search: () => this.sidebar.focusSearch(),
+      focusComposer: () => this.composer.focus(),
+      composerEmpty: () => this.composer.isEmpty(),
+      editLast: () => {
+        const edits = document.querySelectorAll("#message-list .msg-user [data-action='edit']");
+        if (!edits.length) return false;
+        edits[edits.length - 1].click();
+        return true;
+      },
+    });
+  }
+
+  /**
+   * Tell a screen reader that a reply ended (once, politely; the streamed tokens are
+   * not announced: the message list is not a live region).
+   */
+  announceEnd(message) {
+    const texts = {
+      complete: gettext("The reply is complete."),
+      stopped: gettext("The reply was stopped."),
+    };
+    const text = texts[message.status] || gettext("The reply did not finish.");
+    this.announcer.textContent = "";
+    // A new text node each time, so the same words are announced again.
+    setTimeout(() => {
+      this.announcer.textContent = text;
+    }, 50);
   }
 
   start() {
@@ -298,6 +337,7 @@ class ChatPage {
         this.updateBusy();
         break;
       case "reply.end":
+        this.announceEnd(frame.message);
         this.replyEnded(frame.message);
         this.updateBusy();
         this.sidebar.refresh();

@@ -69,6 +69,16 @@ export class Composer {
       this.submit();
     });
     this.stopButton.addEventListener("click", () => onStop());
+    // The composer's height, for what floats above it (toasts, "jump to latest"):
+    // they sit over the conversation, never over the message box.
+    const root = document.documentElement;
+    new ResizeObserver(() => {
+      root.style.setProperty("--composer-h", `${this.form.offsetHeight}px`);
+    }).observe(this.form);
+  }
+
+  isEmpty() {
+    return this.input.value === "";
   }
 
   draftKey(key = this.key) {

@@ -1,6 +1,8 @@
 // The list of conversations: search (titles and message text, debounced, by the API),
-// active/archived tabs, and per item: rename in place, pin, archive, delete with undo.
-// On phones it is a drawer over the page.
+// active/archived tabs, and per item: rename in place, pin, archive, delete with undo,
+// behind one ⋯ button (two tab stops per conversation, the title gets the row's width).
+// On phones it is a drawer over the page; on wide screens it can be folded away (the
+// choice is kept in localStorage).
 
 import { api } from "./api.js";
 import { el } from "./dom.js";
@@ -10,6 +12,16 @@ import { url } from "./page.js";
 import { showToast } from "./toast.js";
 
 const SEARCH_DELAY_MS = 250;
+const COLLAPSED_KEY = "glmweb:sidebar-collapsed";
+const PHONE = window.matchMedia("(max-width: 800px)");
+
+function storedCollapsed() {
+  try {
+    return localStorage.getItem(COLLAPSED_KEY) === "1";
+  } catch {
+    return false;
+  }
+}
 
 function titleOf(conversation) {
   return conversation.title || gettext("Untitled conversation");
@@ -38,10 +50,34 @@ export class Sidebar {
     });
     this.tabActive.addEventListener("click", () => this.showArchived(false));
     this.tabArchived.addEventListener("click", () => this.showArchived(true));
-    this.openButton.addEventListener("click", () => this.setOpen(true));
+    this.app = document.getElementById("chat-app");
+    this.collapseButton = document.getElementById("collapse-sidebar");
+    this.openButton.addEventListener("click", () => {
+      if (PHONE.matches) this.setOpen(true);
+      else this.setCollapsed(false);
+    });
+    this.collapseButton.addEventListener("click", () => this.setCollapsed(true));
     document.getElementById("close-sidebar").addEventListener("click", () => this.setOpen(false));
     this.backdrop.addEventListener("click", () => this.setOpen(false));
+    // Esc closes the ⋯ menu, else the phone's drawer (before the page's shortcuts).
+    document.addEventListener("keydown", (event) => {
+      if (event.key !== "Escape" || event.defaultPrevented) return;
+      if (this.closeMenu()) event.preventDefault();
+      else if (PHONE.matches && this.isOpen()) {
+        event.preventDefault();
+        this.setOpen(false);
+        this.openButton.focus();
+      }
+    });
+    document.addEventListener("click", (event) => {
+      if (!event.target.closest(".conv-menu, .conv-more")) this.closeMenu();
+    });
     this.list.addEventListener("click", (event) => this.onClick(event));
+    this.setCollapsed(storedCollapsed(), { save: false });
+  }
+
+  isOpen() {
+    return this.root.classList.contains("open");
   }
 
   setOpen(open) {
@@ -49,6 +85,28 @@ export class Sidebar {
     this.backdrop.hidden = !open;
     this.openButton.setAttribute("aria-expanded", String(open));
     if (open) this.search.focus({ preventScroll: true });
+  }
+
+  /** Fold the list away on a wide screen (or bring it back). */
+  setCollapsed(collapsed, { save = true } = {}) {
+    this.app.classList.toggle("sidebar-collapsed", collapsed);
+    if (!PHONE.matches) this.openButton.setAttribute("aria-expanded", String(!collapsed));
+    if (save) {
+      try {
+        localStorage.setItem(COLLAPSED_KEY, collapsed ? "1" : "0");
+      } catch {
+        // No storage: the choice lasts for this page only.
+      }
+      (collapsed ? this.openButton : this.search).focus();
+    }
+  }
+
+  /** Show the list and put the cursor in its search box (Ctrl/⌘+K). */
+  focusSearch() {
+    if (PHONE.matches) this.setOpen(true);
+    else this.setCollapsed(false, { save: false });
+    this.search.focus();
+    this.search.select();
   }
 
   showArchived(archived) {
@@ -97,24 +155,65 @@ export class Sidebar {
       link.prepend(pin);
     }
     if (conversation.snippet) link.append(el("span", "conv-snippet", conversation.snippet));
-    const actions = el("div", "conv-actions");
-    const add = (action, label, name) => {
-      const b = el("button", "icon-button");
-      b.append(icon(name));
+    const more = el("button", "icon-button conv-more", "⋯");
+    more.type = "button";
+    more.dataset.action = "menu";
+    more.setAttribute("aria-haspopup", "menu");
+    more.setAttribute("aria-expanded", "false");
+    more.setAttribute(
+      "aria-label",
+      format(gettext("Actions for “%(title)s”"), { title: titleOf(conversation) }),
+    );
+    li.append(link, more);
+    return li;
+  }
+
+  /** Open the ⋯ menu of `li`: rename, pin, archive, delete (arrow keys move in it). */
+  openMenu(li, conversation) {
+    this.closeMenu();
+    const menu = el("div", "conv-menu");
+    menu.setAttribute("role", "menu");
+    const add = (action, label, name, className = "") => {
+      const b = el("button", className);
       b.type = "button";
       b.dataset.action = action;
-      b.title = label;
-      b.setAttribute("aria-label", label);
-      actions.append(b);
+      b.setAttribute("role", "menuitem");
+      b.append(icon(name), document.createTextNode(` ${label}`));
+      menu.append(b);
     };
     add("rename", gettext("Rename"), "rename");
     if (conversation.pinned) add("pin", gettext("Unpin"), "unpin");
     else add("pin", gettext("Pin"), "pin");
     if (conversation.archived) add("archive", gettext("Unarchive"), "unarchive");
     else add("archive", gettext("Archive"), "archive");
-    add("delete", gettext("Delete"), "delete");
-    li.append(link, actions);
-    return li;
+    add("delete", gettext("Delete"), "delete", "danger");
+    menu.addEventListener("keydown", (event) => {
+      const items = [...menu.querySelectorAll("button")];
+      const at = items.indexOf(document.activeElement);
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        event.preventDefault();
+        const step = event.key === "ArrowDown" ? 1 : -1;
+        items[(at + step + items.length) % items.length].focus();
+      }
+    });
+    li.append(menu);
+    li.classList.add("menu-open");
+    li.querySelector(".conv-more").setAttribute("aria-expanded", "true");
+    menu.querySelector("button").focus();
+  }
+
+  /** Close the open ⋯ menu; return whether one was open. */
+  closeMenu() {
+    const menu = this.list.querySelector(".conv-menu");
+    if (!menu) return false;
+    const li = menu.closest(".conv-item");
+    const hadFocus = menu.contains(document.activeElement);
+    menu.remove();
+    li.classList.remove("menu-open");
+    const more = li.querySelector(".conv-more");
+    more.setAttribute("aria-expanded", "false");
+    if (hadFocus) more.focus();
+    return true;
   }
 
   markCurrent() {
@@ -148,6 +247,12 @@ export class Sidebar {
       event.preventDefault();
       const conversation = this.items.get(id);
       const action = actionButton.dataset.action;
+      if (action === "menu") {
+        if (li.classList.contains("menu-open")) this.closeMenu();
+        else this.openMenu(li, conversation);
+        return;
+      }
+      this.closeMenu();
       if (action === "rename") this.startRename(li, conversation);
       else if (action === "pin") this.patch(id, { pinned: !conversation.pinned }, true);
       else if (action === "archive") this.archive(conversation);

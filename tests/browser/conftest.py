@@ -164,5 +164,5 @@ def sign_up(page, username: str | None = None) -> str:
     page.fill("input[name=password1]", PASSWORD)
     page.fill("input[name=password2]", PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_selector(f"[data-username='{username}']")
+    page.wait_for_selector(f"[data-username='{username}']", state="attached")
     return username

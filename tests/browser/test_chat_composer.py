@@ -123,7 +123,7 @@ def test_regenerate_edit_and_copy(page):
 def test_settings_presets_and_model_reach_the_model(page, live_app):
     marker = uuid.uuid4().hex[:10]
     new_chat(page)
-    page.get_by_role("button", name="Settings").click()
+    page.get_by_role("button", name="Settings", exact=True).click()
     panel = page.locator("#settings-panel")
     expect(panel).to_be_visible()
 
@@ -171,7 +171,7 @@ def test_settings_presets_and_model_reach_the_model(page, live_app):
     page.fill("#opt-temperature", "0.7")
     expect(page.locator("#settings-status")).to_have_text("Saved")
     page.reload()
-    page.get_by_role("button", name="Settings").click()
+    page.get_by_role("button", name="Settings", exact=True).click()
     expect(page.locator("#opt-temperature")).to_have_value("0.7")
     expect(page.locator("#model-picker")).to_have_value("glm-4.5-flash")
     expect(page.locator("#opt-thinking")).to_be_checked()

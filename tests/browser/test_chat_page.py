@@ -35,7 +35,7 @@ def test_keyboard_slider_then_out_of_range_box_keeps_the_error_saves_nothing(pag
     send_message(page, f"slider check {uuid.uuid4().hex[:8]}")
     page.wait_for_url(CONVERSATION_URL)
     expect(last_reply(page)).to_have_attribute("data-status", "complete")
-    page.get_by_role("button", name="Settings").click()
+    page.get_by_role("button", name="Settings", exact=True).click()
     status = page.locator("#settings-status")
     box = page.locator("#opt-temperature")
     box.fill("0.5")

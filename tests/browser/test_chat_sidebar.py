@@ -42,7 +42,8 @@ def test_sidebar_rename_search_pin_and_delete_with_undo(page):
     # Rename in place: Enter saves, and the new title is the server's.
     apples = item(page, "apples")
     apples.hover()
-    apples.get_by_role("button", name="Rename").click()
+    apples.get_by_role("button", name="Actions for").click()
+    page.get_by_role("menuitem", name="Rename").click()
     field = page.locator("#conv-list .rename-input")
     field.fill("Fruit notes")
     field.press("Enter")
@@ -67,7 +68,8 @@ def test_sidebar_rename_search_pin_and_delete_with_undo(page):
     # Pin: the pinned conversation comes first.
     fruit = item(page, "Fruit notes")
     fruit.hover()
-    fruit.get_by_role("button", name="Pin").click()
+    fruit.get_by_role("button", name="Actions for").click()
+    page.get_by_role("menuitem", name="Pin").click()
     expect(page.locator("#conv-list li.conv-item").first).to_contain_text("Fruit notes")
     expect(page.locator("#conv-list li.conv-item").first).to_have_class(
         re.compile("pinned")
@@ -77,7 +79,8 @@ def test_sidebar_rename_search_pin_and_delete_with_undo(page):
     # and Undo brings it back.
     bananas = item(page, "bananas")
     bananas.hover()
-    bananas.get_by_role("button", name="Delete").click()
+    bananas.get_by_role("button", name="Actions for").click()
+    page.get_by_role("menuitem", name="Delete").click()
     expect(item(page, "bananas")).to_have_count(0)
     expect(page).to_have_url(re.compile(r".*/$"))
     toast = page.locator(".toast", has_text="deleted")
@@ -89,7 +92,8 @@ def test_sidebar_rename_search_pin_and_delete_with_undo(page):
     # Delete for good this time (no undo): gone after a reload too.
     fruit = item(page, "Fruit notes")
     fruit.hover()
-    fruit.get_by_role("button", name="Delete").click()
+    fruit.get_by_role("button", name="Actions for").click()
+    page.get_by_role("menuitem", name="Delete").click()
     expect(item(page, "Fruit notes")).to_have_count(0)
     page.reload()
     expect(page.locator("#conv-list li.conv-item")).to_have_count(1)
