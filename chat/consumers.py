@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import get_supported_language_variant
 from django.utils.translation.trans_real import parse_accept_lang_header
 
-from chat import frames, replies, turns
+from chat import frames, replies, turns, versions
 from chat.replies import protocol
 
 logger = logging.getLogger(__name__)
@@ -123,6 +123,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             )
         except turns.TurnRefused as refused:
             await self._refuse(refused.code, refused.field, client_id, refused.reason)
+        except versions.SelectRefused as refused:
+            await self._refuse(refused.code, "", None)
 
     async def _handle(self, request: frames.Request) -> None:
         if isinstance(request, frames.SendRequest):
@@ -146,6 +148,18 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 request.client_id,
                 request.text,
             )
+        elif isinstance(request, frames.ContinueRequest):
+            turn = await replies.acontinue(
+                self.conversation_id,
+                self.user_id,
+                request.client_id,
+                request.message_id,
+            )
+        elif isinstance(request, frames.SelectRequest):
+            await replies.aselect(
+                self.conversation_id, self.user_id, request.message_id
+            )
+            return
         else:
             await replies.astop(self.conversation_id, request.message_id)
             return

@@ -9,7 +9,8 @@ docs/websocket.md is the protocol.
 
 Its public face, re-exported here, is all the consumer, the server process and the
 tests use: astart and ashutdown (engine), and what a socket asks (commands: aopen,
-aclose, asend, aregenerate, aedit, astop, areplay, afollow_foreign).
+aclose, asend, aregenerate, aedit, acontinue, aselect, astop, areplay,
+afollow_foreign).
 
 Imports point one way: commands -> runner, recovery -> hub -> live, relay,
 checkpoints, protocol; engine builds the hub and hands it recovery's sweep.
@@ -19,11 +20,13 @@ from __future__ import annotations
 
 from chat.replies.commands import (
     aclose,
+    acontinue,
     aedit,
     afollow_foreign,
     aopen,
     aregenerate,
     areplay,
+    aselect,
     asend,
     astop,
 )
@@ -31,11 +34,13 @@ from chat.replies.engine import ashutdown, astart
 
 __all__ = [
     "aclose",
+    "acontinue",
     "aedit",
     "afollow_foreign",
     "aopen",
     "aregenerate",
     "areplay",
+    "aselect",
     "ashutdown",
     "asend",
     "astart",

@@ -200,7 +200,7 @@ def _reply_text(
     options = websearch.search_options(body.get("tools"))
     if options is not None:
         search = websearch.search_results(options, said)
-        notes.insert(0, websearch.citation(zh=zh))
+        notes.insert(0, websearch.citation(zh=zh, count=len(search or [None])))
     return replies.chat_reply(str(body.get("model")), said, notes, zh=zh), search
 
 
