@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import get_supported_language_variant
 from django.utils.translation.trans_real import parse_accept_lang_header
 
-from chat import frames, message_limits, replies, socket_sessions, turns
+from chat import frames, message_limits, replies, socket_sessions, turns, versions
 from chat.replies import protocol
 
 logger = logging.getLogger(__name__)
@@ -137,6 +137,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             )
         except turns.TurnRefused as refused:
             await self._refuse(refused.code, refused.field, client_id, refused.reason)
+        except versions.SelectRefused as refused:
+            await self._refuse(refused.code, "", None)
 
     async def recheck_session(self) -> bool:
         """Return whether the socket's session still signs its user in; if not, end
@@ -167,7 +169,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 logger.exception("checking a socket's session failed")
 
     async def _handle(self, request: frames.Request) -> None:
-        if not isinstance(request, frames.StopRequest) and not message_limits.allow(
+        if isinstance(request, frames.ReplyRequest) and not message_limits.allow(
             self.user_id
         ):
             raise frames.FrameRefused("rate_limited", client_id=str(request.client_id))
@@ -192,6 +194,18 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 request.client_id,
                 request.text,
             )
+        elif isinstance(request, frames.ContinueRequest):
+            turn = await replies.acontinue(
+                self.conversation_id,
+                self.user_id,
+                request.client_id,
+                request.message_id,
+            )
+        elif isinstance(request, frames.SelectRequest):
+            await replies.aselect(
+                self.conversation_id, self.user_id, request.message_id
+            )
+            return
         else:
             await replies.astop(self.conversation_id, request.message_id)
             return

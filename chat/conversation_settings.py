@@ -256,12 +256,21 @@ def has_character(conversation: Conversation | None) -> bool:
     return access.conversation_character(conversation) is not None
 
 
-def _settle(current: dict[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
+def _settle(
+    current: dict[str, Any], values: Mapping[str, Any], *, new: bool = False
+) -> dict[str, Any]:
     settled = {**current, **{k: v for k, v in values.items() if k in FIELDS}}
     settled["system_prompt"] = settled["system_prompt"] or ""
     # validate_settings refuses an explicit true; this turns a flag off when the
     # model changes to one without it (a request with it would fail or be ignored).
     model = catalog.describe(settled["model"])
+    if "thinking" not in values and (
+        new or "model" in values and settled["model"] != current["model"]
+    ):
+        # Models that can think do so unless told not to (zhipu-api.md §2.1): a new
+        # conversation, or one switched to such a model, starts with the toggle as
+        # the platform would act, not off. An explicit choice always wins.
+        settled["thinking"] = model.supports("thinking")
     for flag in FLAGS:
         if settled[flag] and not model.supports(flag):
             settled[flag] = False
@@ -271,7 +280,7 @@ def _settle(current: dict[str, Any], values: Mapping[str, Any]) -> dict[str, Any
 def initial_settings(values: Mapping[str, Any]) -> dict[str, Any]:
     """Return a new conversation's settings: defaults() with validated `values` over
     them."""
-    return _settle(defaults(), values)
+    return _settle(defaults(), values, new=True)
 
 
 def apply_settings(

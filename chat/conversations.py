@@ -18,7 +18,7 @@ from django.db.models import OuterRef, Q, Subquery
 from django.http import Http404
 from django.utils import timezone
 
-from chat import attachments, conversation_settings
+from chat import attachments, conversation_settings, versions
 from chat.models import Attachment, Conversation, Message, Summary
 
 # The sidebar shows at most this many conversations (search narrows it down).
@@ -193,12 +193,14 @@ def list_conversations(
 
 def visible_messages(conversation: Conversation) -> list[Message]:
     """Return the conversation's visible messages, oldest first, with their
-    attachments (two queries)."""
-    return list(
+    attachments and versions (three queries)."""
+    messages = list(
         attachments.with_attachments(
             Message.objects.filter(conversation=conversation, superseded=False)
         ).order_by("created_at", "id")
     )
+    versions.attach_versions(messages)
+    return messages
 
 
 def active_summaries(conversation: Conversation) -> list[Summary]:

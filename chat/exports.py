@@ -7,6 +7,7 @@ summary are included, marked `"superseded": true` / `"active": false`.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.utils import timezone
@@ -14,7 +15,7 @@ from django.utils.text import slugify
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext as _
 
-from chat import conversations
+from chat import citations, conversations, versions
 from chat.models import Conversation, Message
 from chat.serializers import conversation_dict, error_text, message_dict, summary_dict
 
@@ -66,6 +67,41 @@ def _status_note(message: Message, language: str) -> str:
     return ""
 
 
+def _escape_label(text: str) -> str:
+    """Return a source's title as Markdown text (one line): brackets cannot end its
+    link and markup in it is not markup (a search result is untrusted)."""
+    text = " ".join(str(text).split())
+    return re.sub(r"([\\\[\]<>])", r"\\\1", text)
+
+
+def _source_line(number: int, item: dict[str, Any]) -> str:
+    link = str(item.get("link") or "")
+    label = _escape_label(item.get("title") or link or item.get("refer") or "")
+    # Only web addresses become links: a source is what a search engine returned.
+    if re.match(r"^https?://", link, re.IGNORECASE) and not re.search(
+        r"[\s()<>]", link
+    ):
+        text = f"[{label}]({link})"
+    else:
+        text = label
+    extra = " · ".join(
+        " ".join(str(item.get(key) or "").split())
+        for key in ("media", "publish_date")
+        if item.get(key)
+    )
+    return f"[^{number}]: {text}" + (f" · {extra}" if extra else "")
+
+
+def _version_note(message: Message) -> str:
+    ids = versions.version_ids(message)
+    if len(ids) < 2 or message.pk not in ids:
+        return ""
+    return _(
+        "(Version %(index)s of %(count)s, the one shown when exported; the JSON "
+        "export has the others.)"
+    ) % {"index": ids.index(message.pk) + 1, "count": len(ids)}
+
+
 def to_markdown(conversation: Conversation) -> str:
     """Return the visible conversation as a Markdown document."""
     language = get_language() or "zh-hans"
@@ -101,16 +137,16 @@ def to_markdown(conversation: Conversation) -> str:
                 _quote(message.reasoning),
             ]
             lines.append("")
-        lines.append(message.content)
-        if message.web_search:
+        sources = message.web_search or []
+        lines.append(citations.to_footnotes(message.content, sources))
+        if sources:
+            # Every source as a numbered footnote: the text's markers point at
+            # them, and unused ones are still listed (what the search returned).
             lines += ["", f"**{LABELS['sources']}**", ""]
-            for item in message.web_search:
-                label = item.get("title") or item.get("link") or ""
-                link = item.get("link") or ""
-                lines.append(f"- [{label}]({link})" if link else f"- {label}")
-        note = _status_note(message, language)
-        if note:
-            lines += ["", f"*{note}*"]
+            lines += [_source_line(n, item) for n, item in enumerate(sources, 1)]
+        for note in (_version_note(message), _status_note(message, language)):
+            if note:
+                lines += ["", f"*{note}*"]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -128,10 +164,15 @@ def to_json(conversation: Conversation) -> dict[str, Any]:
         },
         "messages": [
             {**message_dict(message, language), "superseded": message.superseded}
-            for message in conversations.all_messages(conversation)
+            for message in _with_versions(conversations.all_messages(conversation))
         ],
         "summaries": [
             {**summary_dict(summary), "active": summary.pk in active_ids}
             for summary in conversation.summaries.order_by("created_at", "id")
         ],
     }
+
+
+def _with_versions(messages: list[Message]) -> list[Message]:
+    versions.attach_versions(messages)
+    return messages

@@ -123,7 +123,27 @@ class EditRequest:
     text: str
 
 
-Request = SendRequest | StopRequest | RegenerateRequest | EditRequest
+@dataclass(frozen=True)
+class ContinueRequest:
+    client_id: uuid.UUID
+    message_id: int
+
+
+@dataclass(frozen=True)
+class SelectRequest:
+    message_id: int
+
+
+Request = (
+    SendRequest
+    | StopRequest
+    | RegenerateRequest
+    | EditRequest
+    | ContinueRequest
+    | SelectRequest
+)
+# The requests that start a reply (and so count against GLMWEB_MESSAGES_PER_MINUTE).
+ReplyRequest = SendRequest | RegenerateRequest | EditRequest | ContinueRequest
 
 
 def _client_id(frame: dict[str, Any]) -> uuid.UUID:
@@ -233,4 +253,13 @@ def parse(raw: str | bytes | None) -> Request:
         message_id = _message_id(frame, required=True)
         assert message_id is not None
         return EditRequest(message_id, client_id, _text(frame, str(client_id)))
+    if kind == "reply.continue":
+        client_id = _client_id(frame)
+        message_id = _message_id(frame, required=True)
+        assert message_id is not None
+        return ContinueRequest(client_id, message_id)
+    if kind == "reply.select":
+        message_id = _message_id(frame, required=True)
+        assert message_id is not None
+        return SelectRequest(message_id)
     raise FrameRefused("unknown_type")

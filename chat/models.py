@@ -136,6 +136,17 @@ class Message(models.Model):
     model = models.CharField(max_length=64, blank=True)
     prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
     completion_tokens = models.PositiveIntegerField(null=True, blank=True)
+    # Of the completion tokens, those spent thinking, where the platform reports them.
+    reasoning_tokens = models.PositiveIntegerField(null=True, blank=True)
+    # Why the platform ended a reply ("stop", "length", "tool_calls", "sensitive",
+    # "network_error", ...; "" when it never said): a reply cut by max_tokens is
+    # complete but says so, and offers to continue (docs/chat.md, "Honest endings").
+    finish_reason = models.CharField(max_length=32, blank=True)
+    # A reply's: the user message it answers. Regenerated answers to the same message
+    # are its versions (chat.versions); null on user messages and older replies.
+    reply_to = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     request_id = models.CharField(max_length=128, blank=True)
     # A reply's: the ids of the attachments its context carried (chat.vision), so the
     # page can show which images the model saw.

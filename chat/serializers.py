@@ -11,7 +11,7 @@ from typing import Any, TypedDict
 
 from django.urls import reverse
 
-from chat import attachments
+from chat import attachments, versions
 from chat.characters import access
 from chat.models import Conversation, Message, Summary
 from glmweb import zhipu
@@ -26,6 +26,16 @@ _CHAT_ERRORS: dict[str, tuple[tuple[str, str] | None, bool]] = {
             "服务器在回复过程中重启了，已保留中断前的部分回复。",
             "The server restarted during this reply; the part written before that "
             "has been kept.",
+        ),
+        True,
+    ),
+    # The platform ended the stream with finish_reason "network_error": its side
+    # lost the model mid-reply (zhipu-api.md §2.4); a new attempt may pass.
+    "network_error": (
+        (
+            "平台与模型之间的网络中断了，回复没有写完；已保留收到的部分。",
+            "The platform lost its connection to the model, so the reply is "
+            "unfinished; the text received so far is kept.",
         ),
         True,
     ),
@@ -51,6 +61,12 @@ class MessageDict(TypedDict):
     error: ErrorDict | None
     model: str
     usage: dict[str, int | None] | None
+    # Why the platform ended the reply ("length": cut by max_tokens, "tool_calls",
+    # ...; "" when unknown): the page says so and offers Continue after "length".
+    finish_reason: str
+    # A reply's versions (chat.versions): ids of the answers to the same user
+    # message, oldest first, this one included; [] for a user message.
+    versions: list[int]
     created_at: str
     finished_at: str | None
     # A user message's images and videos; a reply's `seen_attachments` are the ids of
@@ -137,6 +153,7 @@ def message_dict(message: Message, language: str = "zh-hans") -> MessageDict:
         usage = {
             "prompt_tokens": message.prompt_tokens,
             "completion_tokens": message.completion_tokens,
+            "reasoning_tokens": message.reasoning_tokens,
         }
     return {
         "id": message.pk,
@@ -149,6 +166,10 @@ def message_dict(message: Message, language: str = "zh-hans") -> MessageDict:
         "error": error,
         "model": message.model,
         "usage": usage,
+        "finish_reason": message.finish_reason,
+        "versions": versions.version_ids(message)
+        if message.role == Message.Role.ASSISTANT
+        else [],
         "created_at": _iso(message.created_at) or "",
         "finished_at": _iso(message.finished_at),
         "attachments": [

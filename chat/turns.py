@@ -30,7 +30,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from chat import attachments, conversation_settings, dbpool
+from chat import attachments, conversation_settings, dbpool, versions
 from chat.models import Conversation, Message, Summary
 
 
@@ -69,6 +69,9 @@ class Turn:
     settings_changed: bool = False
     # The user message the reply answers (the context ends there).
     reply_to_id: int | None = None
+    # A reply.continue: `assistant` is an earlier answer streaming again, its new
+    # text appended to what it had (continue_reply).
+    continued: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,8 @@ class ReplyOutcome:
     error_detail: str = ""
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    finish_reason: str = ""
     request_id: str = ""
     seen_attachments: list[int] = field(default_factory=list)
 
@@ -137,14 +142,19 @@ def _existing_or_busy(conversation: Conversation, client_id: uuid.UUID) -> Turn 
     return None
 
 
-def _new_reply(conversation: Conversation, client_id: uuid.UUID | None) -> Message:
-    return Message.objects.create(
+def _new_reply(
+    conversation: Conversation, client_id: uuid.UUID | None, reply_to: Message
+) -> Message:
+    reply = Message.objects.create(
         conversation=conversation,
         role=Message.Role.ASSISTANT,
         client_id=client_id,
         status=Message.Status.STREAMING,
         model=conversation.model,
+        reply_to=reply_to,
     )
+    reply.version_ids = [reply.pk]  # type: ignore[attr-defined]  # the first: no query
+    return reply
 
 
 def _new_exchange(
@@ -159,7 +169,7 @@ def _new_exchange(
         status=Message.Status.COMPLETE,
     )
     user.attachment_rows = []  # type: ignore[attr-defined]  # none yet: no query
-    return user, _new_reply(conversation, None)
+    return user, _new_reply(conversation, None, user)
 
 
 def _idempotent(build: Any, conversation_id: str, owner_id: int, client_id: uuid.UUID):
@@ -256,7 +266,8 @@ def regenerate_reply(conversation_id: str, owner_id: int, client_id: uuid.UUID) 
             visible.filter(pk=last.pk).update(superseded=True)
             superseded.append(last.pk)
         conversation.save(update_fields=["updated_at"])
-        assistant = _new_reply(conversation, client_id)
+        assistant = _new_reply(conversation, client_id, user)
+        versions.attach_versions([assistant])
         return Turn(
             conversation, None, assistant, client_id, superseded, reply_to_id=user.pk
         )
@@ -302,6 +313,52 @@ def edit_message(
     return _idempotent(build, conversation_id, owner_id, client_id)
 
 
+CONTINUABLE = (
+    Message.Status.COMPLETE,
+    Message.Status.STOPPED,
+    Message.Status.INTERRUPTED,
+)
+
+
+def continue_reply(
+    conversation_id: str, owner_id: int, client_id: uuid.UUID, message_id: int
+) -> Turn:
+    """Make the conversation's last answer stream again, to append a continuation.
+
+    The answer keeps its text (the runner sends it back and asks the model to go on)
+    and becomes one message again when the continuation ends. Not idempotent by
+    `client_id` (nothing new is saved under it): a repeat while it streams is
+    refused as busy. Raises TurnRefused("not_found") unless `message_id` is the last
+    visible message, an answer with text that ended (complete, stopped or
+    interrupted), TurnRefused("busy") while a reply streams.
+    """
+    with transaction.atomic():
+        conversation = _locked_conversation(conversation_id, owner_id)
+        _existing_or_busy(conversation, client_id)
+        visible = Message.objects.filter(conversation=conversation, superseded=False)
+        last = visible.order_by("-id").first()
+        user = visible.filter(role=Message.Role.USER).order_by("-id").first()
+        if (
+            last is None
+            or user is None
+            or last.pk != message_id
+            or last.role != Message.Role.ASSISTANT
+            or last.status not in CONTINUABLE
+            or not last.content
+        ):
+            raise TurnRefused("not_found")
+        visible.filter(pk=last.pk).update(
+            status=Message.Status.STREAMING, finished_at=None
+        )
+        last.status = Message.Status.STREAMING
+        last.finished_at = None
+        conversation.save(update_fields=["updated_at"])
+        versions.attach_versions([last])
+        return Turn(
+            conversation, None, last, client_id, reply_to_id=user.pk, continued=True
+        )
+
+
 def finish_reply(message: Message, outcome: ReplyOutcome) -> Message | None:
     """Save how a streaming reply ended, in one conditional UPDATE.
 
@@ -319,6 +376,8 @@ def finish_reply(message: Message, outcome: ReplyOutcome) -> Message | None:
         "error_detail": outcome.error_detail,
         "prompt_tokens": outcome.prompt_tokens,
         "completion_tokens": outcome.completion_tokens,
+        "reasoning_tokens": outcome.reasoning_tokens,
+        "finish_reason": outcome.finish_reason[:32],
         "request_id": outcome.request_id[:128],
         "seen_attachments": outcome.seen_attachments,
         "finished_at": timezone.now(),
@@ -361,7 +420,8 @@ def load_history(
     conversation_id: str, owner_id: int
 ) -> tuple[Conversation, list[Message], list[Summary]] | None:
     """Return a live conversation of this owner with its visible messages (oldest
-    first) and summaries, or None. Three queries, whatever the length."""
+    first, with their versions) and summaries, or None. Four queries, whatever the
+    length."""
     try:
         conversation = Conversation.objects.get(
             pk=conversation_id, owner_id=owner_id, deleted_at__isnull=True
@@ -373,6 +433,7 @@ def load_history(
             Message.objects.filter(conversation=conversation, superseded=False)
         ).order_by("created_at", "id")
     )
+    versions.attach_versions(messages)
     summaries = list(Summary.objects.filter(conversation=conversation))
     return conversation, messages, summaries
 
@@ -395,6 +456,7 @@ def streaming_messages() -> list[tuple[int, str, Any]]:
 asend_message = dbpool.in_writer(send_message)
 aregenerate_reply = dbpool.in_writer(regenerate_reply)
 aedit_message = dbpool.in_writer(edit_message)
+acontinue_reply = dbpool.in_writer(continue_reply)
 afinish_reply = dbpool.in_writer(finish_reply)
 ainterrupt_orphan = dbpool.in_writer(interrupt_orphan)
 aload_history = dbpool.in_pool(load_history)

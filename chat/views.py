@@ -148,6 +148,9 @@ def page_urls() -> dict[str, str]:
         "attachments": reverse("chat:api_attachments"),
         "attachment": _url_with_id("chat:api_attachment", _SAMPLE_INT),
         "attachment_copy": _url_with_id("chat:api_attachment_copy", _SAMPLE_INT),
+        # The video form, opened prefilled by an answer's "Make a video" (`?prompt=`):
+        # a link, so chat never imports media_jobs.
+        "video_form": reverse("media_jobs:index"),
         # Channels' routes are not in the URLconf: chat.routing serves ws/chat/<id>/.
         "socket": "/ws/chat/{id}/",
     }

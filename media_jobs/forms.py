@@ -3,6 +3,7 @@ duration where the model takes one, and an optional image for image-to-video."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, cast
 
 from django import forms
@@ -18,6 +19,15 @@ PROMPT_MAX_CHARS = 512  # the platform's limit
 # The platform takes PNG/JPEG sources of at most 5 MB; larger ones are scaled down.
 SOURCE_MAX_BYTES = 5 * 1024 * 1024
 SOURCE_MAX_SIDE = 4096
+
+
+def prefill(query: Mapping[str, str]) -> dict[str, str]:
+    """Return the form's initial values from a link's query (`?prompt=`): how another
+    page, such as a chat answer's "Make a video", opens the form filled in without
+    importing this app. The prompt is trimmed to the platform's limit; nothing is
+    queued until the user submits."""
+    prompt = " ".join(str(query.get("prompt") or "").split())
+    return {"prompt": prompt[:PROMPT_MAX_CHARS]} if prompt else {}
 
 
 class VideoJobForm(forms.Form):

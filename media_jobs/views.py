@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from glmweb.accounts.requests import AuthenticatedRequest
-from media_jobs import catalog, display, files, services
+from media_jobs import catalog, display, files, forms, services
 from media_jobs.forms import VideoJobForm
 from media_jobs.models import VideoJob
 
@@ -81,7 +81,7 @@ def index(request: AuthenticatedRequest) -> HttpResponse:
                 messages.success(request, _("Your video is queued."))
                 return redirect("media_jobs:index")
     else:
-        form = VideoJobForm()
+        form = VideoJobForm(initial=forms.prefill(request.GET))
     jobs = list(_own_jobs(request)[:PAGE_JOBS])
     cards = [(job, _card_context(job)) for job in jobs]
     return render(

@@ -9,8 +9,9 @@ docs/websocket.md is the protocol.
 
 Its public face, re-exported here, is all the consumer, the server process and the
 tests use: astart and ashutdown (engine), what a socket asks (commands: aopen,
-aclose, asend, aregenerate, aedit, astop, areplay, afollow_foreign) and what the
-app asks about a user's sockets (sessions: arecheck_user_sockets).
+aclose, asend, aregenerate, aedit, acontinue, aselect, astop, areplay,
+afollow_foreign) and what the app asks about a user's sockets (sessions:
+arecheck_user_sockets).
 
 Imports point one way: commands -> runner, recovery -> hub -> live, relay,
 checkpoints, protocol; engine builds the hub and hands it recovery's sweep.
@@ -20,11 +21,13 @@ from __future__ import annotations
 
 from chat.replies.commands import (
     aclose,
+    acontinue,
     aedit,
     afollow_foreign,
     aopen,
     aregenerate,
     areplay,
+    aselect,
     asend,
     astop,
 )
@@ -33,12 +36,14 @@ from chat.replies.sessions import arecheck_user_sockets, hub_loop, publish_user_
 
 __all__ = [
     "aclose",
+    "acontinue",
     "aedit",
     "afollow_foreign",
     "aopen",
     "aregenerate",
     "arecheck_user_sockets",
     "areplay",
+    "aselect",
     "ashutdown",
     "asend",
     "astart",

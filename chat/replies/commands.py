@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 
-from chat import turns
+from chat import turns, versions
 from chat.models import Message
 from chat.replies import engine, protocol, recovery, runner
 from chat.replies.hub import Hub, Viewer
@@ -120,6 +120,7 @@ async def _start_turn(
     # Registered before anyone hears of it, so a socket opening now sees it live;
     # announced before its task runs, so message.created precedes every delta.
     live = hub.register(conversation_id, turn.assistant.pk)
+    runner.start_live(live, turn)
     await hub.deliver(conversation_id, protocol.message_created(turn))
     if turn.settings_changed:
         await hub.deliver(
@@ -170,6 +171,27 @@ async def aedit(
         ),
         conversation_id,
     )
+
+
+async def acontinue(
+    conversation_id: str, owner_id: int, client_id: uuid.UUID, message_id: int
+) -> turns.Turn:
+    """Make the last answer stream again and append a continuation (raises
+    turns.TurnRefused)."""
+    return await _start_turn(
+        lambda: turns.acontinue_reply(conversation_id, owner_id, client_id, message_id),
+        conversation_id,
+    )
+
+
+async def aselect(conversation_id: str, owner_id: int, message_id: int) -> None:
+    """Show another version of the latest answer (raises versions.SelectRefused);
+    every socket of the conversation gets reply.selected."""
+    message, hidden = await versions.aselect_version(
+        conversation_id, owner_id, message_id
+    )
+    hub = await engine.ahub()
+    await hub.deliver(conversation_id, protocol.reply_selected(message, hidden))
 
 
 async def areplay(turn: turns.Turn, viewer: Viewer) -> None:

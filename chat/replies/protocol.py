@@ -37,6 +37,7 @@ FRAME_TYPES = (
     "reply.snapshot",
     "reply.search",
     "reply.end",
+    "reply.selected",
     "conversation.updated",
     "summary.created",
     "error",
@@ -139,6 +140,18 @@ def reply_end(message: Message) -> Frames:
         lambda language: {
             "type": "reply.end",
             "message": serializers.message_dict(message, language),
+        }
+    )
+
+
+def reply_selected(message: Message, hidden: list[int]) -> Frames:
+    """Return reply.selected: version `message` of the latest answer is shown now,
+    the messages `hidden` are superseded."""
+    return _per_language(
+        lambda language: {
+            "type": "reply.selected",
+            "message": serializers.message_dict(message, language),
+            "superseded": hidden,
         }
     )
 

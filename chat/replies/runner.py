@@ -23,6 +23,16 @@ from glmweb import zhipu
 
 logger = logging.getLogger(__name__)
 
+# What a reply.continue asks the model, after the answer so far (sent back as the
+# assistant's turn): the platform has no "go on" switch, so it is asked in words.
+CONTINUE_PROMPT = (
+    "Continue your previous answer exactly where it stopped, without repeating "
+    "anything already written and without any preamble."
+)
+# finish_reason values that end a reply with an error rather than a remark
+# (zhipu-api.md §2.3): the content filter, and the platform losing the model.
+FINISH_ERRORS = {"sensitive": "content_blocked", "network_error": "network_error"}
+
 
 def chat_options(conversation: Conversation) -> dict[str, Any]:
     """Return the astream_chat options a conversation's settings ask for."""
@@ -55,7 +65,39 @@ def _search_result(result: zhipu.SearchResult) -> dict[str, str]:
         "icon": result.icon,
         "refer": result.refer,
         "content": result.content,
+        "publish_date": result.publish_date,
     }
+
+
+def _context(prepared: history.PreparedContext, turn: turns.Turn) -> list[Any]:
+    """Return the messages to send: the prepared context and, for a continuation,
+    the answer so far and the request to go on."""
+    messages: list[Any] = list(prepared.messages)
+    if turn.continued:
+        assert turn.assistant is not None
+        messages += [
+            {"role": "assistant", "content": turn.assistant.content},
+            {"role": "user", "content": CONTINUE_PROMPT},
+        ]
+    return messages
+
+
+def _add(before: int | None, now: int | None) -> int | None:
+    """Return a continued reply's token count: what it had plus the continuation's."""
+    if before is None or now is None:
+        return now
+    return before + now
+
+
+def start_live(live: LiveReply, turn: turns.Turn) -> None:
+    """Give a continued reply's LiveReply the answer so far, so snapshots, checkpoints
+    and the saved text hold the whole answer (deltas carry only the new text)."""
+    if turn.continued and turn.assistant is not None:
+        if turn.assistant.content:
+            live.content.append(turn.assistant.content)
+        if turn.assistant.reasoning:
+            live.reasoning.append(turn.assistant.reasoning)
+        live.web_search = list(turn.assistant.web_search or [])
 
 
 async def arun(hub: Hub, live: LiveReply, turn: turns.Turn) -> None:
@@ -67,6 +109,7 @@ async def arun(hub: Hub, live: LiveReply, turn: turns.Turn) -> None:
     error_code = ""
     usage: zhipu.Usage | None = None
     request_id = ""
+    finish_reason = ""
     seen_attachments: list[int] = []
     try:
         # No checkpoint yet: the maintenance loop writes one within
@@ -84,7 +127,9 @@ async def arun(hub: Hub, live: LiveReply, turn: turns.Turn) -> None:
                 live.conversation_id, protocol.summary_created(prepared.summary)
             )
         stream = zhipu.astream_chat(
-            prepared.messages, model=conversation.model, **chat_options(conversation)
+            _context(prepared, turn),
+            model=conversation.model,
+            **chat_options(conversation),
         )
         async with contextlib.aclosing(stream) as deltas:
             async for delta in deltas:
@@ -109,8 +154,9 @@ async def arun(hub: Hub, live: LiveReply, turn: turns.Turn) -> None:
                     usage = delta.usage
                 if delta.request_id:
                     request_id = delta.request_id
-                if delta.finish_reason == "sensitive":
-                    error_code = "content_blocked"
+                if delta.finish_reason:
+                    finish_reason = delta.finish_reason
+                    error_code = FINISH_ERRORS.get(finish_reason, error_code)
     except asyncio.CancelledError:
         if not live.stop_requested:
             raise  # cancelled from outside the hub: recovery will mark it interrupted
@@ -147,7 +193,15 @@ async def arun(hub: Hub, live: LiveReply, turn: turns.Turn) -> None:
         error_message=error.message if error else "",
         error_detail=error.platform_message if error else "",
         prompt_tokens=usage.prompt_tokens if usage else None,
-        completion_tokens=usage.completion_tokens if usage else None,
+        completion_tokens=_add(
+            turn.assistant.completion_tokens if turn.continued else None,
+            usage.completion_tokens if usage else None,
+        ),
+        reasoning_tokens=_add(
+            turn.assistant.reasoning_tokens if turn.continued else None,
+            usage.reasoning_tokens if usage and usage.reasoning_tokens else None,
+        ),
+        finish_reason=finish_reason,
         request_id=(error.request_id if error else None) or request_id or "",
         seen_attachments=seen_attachments,
     )

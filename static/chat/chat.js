@@ -81,6 +81,8 @@ class ChatPage {
         onEdit: (message, text) => this.edit(message, text),
         onNotice: (text) => showToast(text, { kind: "error" }),
         onGreeting: (index) => this.chooseGreeting(index),
+        onContinue: (message) => this.continueReply(message),
+        onSelectVersion: (messageId) => this.selectVersion(messageId),
       },
     );
     this.composer = new Composer({
@@ -464,6 +466,23 @@ class ChatPage {
     if (!this.socket || this.thread.streaming()) return;
     this.composer.hideNotice();
     this.socket.sendTracked({ type: "reply.regenerate", client_id: uuid() });
+  }
+
+  /** Ask for the rest of an answer cut by its length limit (appended to it). Sent once,
+   * not repeated after a reconnect: a repeat would append a second continuation. */
+  continueReply(message) {
+    if (!this.socket || this.thread.streaming()) return;
+    this.composer.hideNotice();
+    const frame = { type: "reply.continue", client_id: uuid(), message_id: message.id };
+    if (!this.socket.sendNow(frame)) this.composer.showNotice(gettext("Reconnecting…"));
+  }
+
+  /** Show another version of the latest answer (every tab follows: reply.selected). */
+  selectVersion(messageId) {
+    if (!this.socket || this.thread.streaming()) return;
+    if (!this.socket.sendNow({ type: "reply.select", message_id: messageId })) {
+      this.composer.showNotice(gettext("Reconnecting…"));
+    }
   }
 
   edit(message, text) {

@@ -4,9 +4,22 @@
 // bottom only while the reader is there.
 
 import { renderAttachments } from "./attachments.js";
+import { isWebLink, siteOf, sourceAnchor, toggleCitation } from "./citations.js";
 import { button, el } from "./dom.js";
 import { format, gettext, ngettext } from "./i18n.js";
+import { installMathCopy } from "./maths.js";
+import { url } from "./page.js";
 import { copyText, renderMarkdown } from "./render.js";
+
+// The platform's limit on a video prompt (zhipu-api.md §5.1): "Make a video" trims to it.
+const VIDEO_PROMPT_MAX = 512;
+
+// Why the platform ended a reply that is complete but not whole: said under it.
+const ENDINGS = {
+  length: () => gettext("The answer reached its length limit (max tokens) and was cut here."),
+  tool_calls: () => gettext("The model stopped to call a tool, which this chat does not run; the answer ends here."),
+  model_context_window_exceeded: () => gettext("The conversation filled the model's context window, so the answer was cut here."),
+};
 
 const BOTTOM_SLACK_PX = 48;
 
@@ -36,6 +49,7 @@ export class MessageView {
     });
     this.jump.addEventListener("click", () => this.scrollToBottom(true));
     list.addEventListener("click", (event) => this.onClick(event));
+    installMathCopy(list);
   }
 
   atBottom() {
@@ -260,7 +274,9 @@ export class MessageView {
         entry.media.replaceChildren(renderAttachments(data.attachments));
       }
     } else {
-      entry.body.replaceChildren(renderMarkdown(data.content || "", { final }));
+      entry.body.replaceChildren(
+        renderMarkdown(data.content || "", { final, sources: data.web_search, messageId: data.id }),
+      );
       this.renderReasoning(entry, final);
       this.renderSources(entry);
       const seen = (data.seen_attachments || []).length;
@@ -297,11 +313,13 @@ export class MessageView {
     if (!results.length) return;
     const heading = el("p", "sources-title", gettext("Sources"));
     const list = el("ol", "sources-list");
-    for (const item of results) {
-      const li = el("li");
+    results.forEach((item, index) => {
+      // Numbered like the markers that cite them (citations.js links to these ids).
+      const li = el("li", "source");
+      li.id = sourceAnchor(entry.record.data.id, index + 1);
       const link = String(item.link || "");
       const title = String(item.title || link || item.refer || "");
-      if (/^https?:\/\//i.test(link)) {
+      if (isWebLink(link)) {
         const a = el("a", "", title);
         a.href = link;
         a.target = "_blank";
@@ -310,9 +328,12 @@ export class MessageView {
       } else {
         li.append(document.createTextNode(title));
       }
-      if (item.media) li.append(el("span", "source-media", ` · ${item.media}`));
+      const meta = [siteOf(item), item.publish_date ? String(item.publish_date) : ""]
+        .filter(Boolean)
+        .join(" · ");
+      if (meta) li.append(el("span", "source-media", ` · ${meta}`));
       list.append(li);
-    }
+    });
     entry.sources.replaceChildren(heading, list);
   }
 
@@ -322,6 +343,12 @@ export class MessageView {
     entry.status.className = `msg-status status-${data.status}`;
     if (data.status === "streaming") {
       entry.status.append(el("span", "spinner"), el("span", "", gettext("Writing…")));
+    } else if (data.status === "complete" && ENDINGS[data.finish_reason]) {
+      entry.status.classList.add("status-cut");
+      entry.status.append(el("span", "msg-ending", ENDINGS[data.finish_reason]()));
+      if (data.finish_reason === "length") {
+        entry.status.append(button("continue", gettext("Continue"), "continue-button"));
+      }
     } else if (data.status === "stopped") {
       entry.status.textContent = gettext("Stopped: the reply was cut short at your request.");
     } else if (data.status === "interrupted" || data.status === "error") {
@@ -382,18 +409,58 @@ export class MessageView {
         });
         parts.push(previous, el("span", "greeting-position", position), next);
       }
+      const versions = data.role === "assistant" ? data.versions || [] : [];
+      if (record === lastAssistant && versions.length > 1 && !busy) {
+        parts.push(...this.versionSwitcher(data, versions));
+      }
+      if (data.role === "assistant" && data.content && data.status !== "streaming") {
+        parts.push(this.videoLink(data.content));
+      }
       if (data.role === "assistant" && data.usage) {
-        const text = format(gettext("%(prompt)s prompt + %(completion)s completion tokens"), {
+        let text = format(gettext("%(prompt)s prompt + %(completion)s completion tokens"), {
           prompt: data.usage.prompt_tokens ?? "–",
           completion: data.usage.completion_tokens ?? "–",
         });
+        if (data.usage.reasoning_tokens) {
+          text += format(gettext(" (%(reasoning)s of them reasoning)"), {
+            reasoning: data.usage.reasoning_tokens,
+          });
+        }
         parts.push(el("span", "msg-usage", text));
       }
       entry.actions.replaceChildren(...parts);
       const retry = entry.status.querySelector(".retry-button");
       if (retry) retry.hidden = busy || record !== lastAssistant;
+      const more = entry.status.querySelector(".continue-button");
+      if (more) more.hidden = busy || record !== lastAssistant;
     }
     this.markUnseen(lastAssistant);
+  }
+
+  /** The ‹ 2/3 › switcher between the versions of the latest answer. */
+  versionSwitcher(data, versions) {
+    const index = versions.indexOf(data.id);
+    const count = versions.length;
+    const previous = button("version", "‹", "msg-button version-previous");
+    previous.dataset.messageId = String(versions[(index + count - 1) % count]);
+    previous.setAttribute("aria-label", gettext("Previous version"));
+    const next = button("version", "›", "msg-button version-next");
+    next.dataset.messageId = String(versions[(index + 1) % count]);
+    next.setAttribute("aria-label", gettext("Next version"));
+    const position = el("span", "version-position", `${index + 1}/${count}`);
+    position.setAttribute(
+      "aria-label",
+      format(gettext("Version %(index)s of %(count)s"), { index: index + 1, count }),
+    );
+    return [previous, position, next];
+  }
+
+  /** A link to the video form with the answer as its prompt (trimmed to the limit). */
+  videoLink(text) {
+    const prompt = text.replace(/\s+/g, " ").trim().slice(0, VIDEO_PROMPT_MAX);
+    const link = el("a", "msg-button video-link", gettext("Make a video"));
+    link.href = `${url("video_form")}?${new URLSearchParams({ prompt })}`;
+    return link;
   }
 
   /** Dim the attachments the latest reply's model was not sent (over its limits or
@@ -421,6 +488,16 @@ export class MessageView {
   }
 
   async onClick(event) {
+    const cite = event.target.closest(".cite-link");
+    if (cite) {
+      // A tap shows the preview first (there is no hover); the next tap follows it.
+      const sup = cite.closest(".cite");
+      if (event.pointerType === "touch" && !sup.classList.contains("open")) {
+        event.preventDefault();
+        toggleCitation(sup);
+      }
+      return;
+    }
     const target = event.target.closest("button[data-action]");
     if (!target) return;
     const action = target.dataset.action;
@@ -437,6 +514,8 @@ export class MessageView {
     else if (action === "retry") this.handlers.onRetry(data);
     else if (action === "edit") this.startEdit(entry);
     else if (action === "greeting") this.handlers.onGreeting(Number(target.dataset.index));
+    else if (action === "continue") this.handlers.onContinue(data);
+    else if (action === "version") this.handlers.onSelectVersion(Number(target.dataset.messageId));
   }
 
   /** Copy `text`, say so on the button for a moment, then restore its label. */

@@ -1,13 +1,17 @@
 // Markdown to safe DOM. Model output and user text are both untrusted: every render
-// (each streamed frame and the final text) goes marked -> DOMPurify (a strict allow-list,
-// returning DOM nodes, never an HTML string placed with innerHTML) -> highlight.js on
-// the code blocks (its output sanitised again) -> our own buttons built with DOM calls.
+// (each streamed frame and the final text) goes maths out (maths.js) -> marked ->
+// DOMPurify (a strict allow-list, returning DOM nodes, never an HTML string placed with
+// innerHTML) -> highlight.js on the code blocks (its output sanitised again) -> the
+// formulas back in as KaTeX nodes -> citation markers linked to their sources
+// (citations.js) -> our own buttons built with DOM calls.
 
 import { Marked } from "../vendor/marked-18.2.1/marked.esm.js";
 import DOMPurify from "../vendor/dompurify-3.4.18/purify.es.js";
 import hljs from "../vendor/highlightjs-11.12.0/highlight.min.js";
+import { linkCitations } from "./citations.js";
 import { button, el } from "./dom.js";
 import { format, gettext } from "./i18n.js";
+import { extractMaths, insertMaths } from "./maths.js";
 
 const marked = new Marked({
   gfm: true,
@@ -73,13 +77,20 @@ function sanitize(html, config = CONFIG) {
   return purify.sanitize(html, config);
 }
 
-/** Return a safe fragment for `text` rendered as Markdown (`final`: the text is complete). */
-export function renderMarkdown(text, { final = true } = {}) {
-  const fragment = sanitize(marked.parse(text || ""));
+/**
+ * Return a safe fragment for `text` rendered as Markdown (`final`: the text is
+ * complete). `sources` (a reply's web-search results) and `messageId` link its
+ * citation markers; `maths: false` leaves LaTeX as text.
+ */
+export function renderMarkdown(text, { final = true, sources = null, messageId = null, maths = true } = {}) {
+  const extracted = maths ? extractMaths(text || "", { final }) : { text: text || "", formulas: [] };
+  const fragment = sanitize(marked.parse(extracted.text));
   imagesToLinks(fragment);
   for (const code of fragment.querySelectorAll("pre > code")) {
     decorateCode(code, final);
   }
+  insertMaths(fragment, extracted.formulas);
+  if (sources && sources.length) linkCitations(fragment, sources, messageId);
   for (const table of fragment.querySelectorAll("table")) {
     const wrap = el("div", "table-wrap");
     table.replaceWith(wrap);

@@ -142,6 +142,9 @@ export class Settings {
     this.renderModels();
     this.picker.addEventListener("change", () => {
       this.showCapabilities();
+      // A model that thinks does so unless told not to (the platform's default, and
+      // the server's rule for a model change: chat/conversation_settings.py).
+      this.thinking.checked = this.supports("thinking");
       this.changed(["model", "web_search", "thinking", "max_tokens"]);
     });
     this.webSearch.addEventListener("change", () => this.changed(["web_search"]));
@@ -225,7 +228,6 @@ export class Settings {
     }
     this.picker.value = code || "";
     this.webSearch.checked = Boolean(c.web_search);
-    this.thinking.checked = Boolean(c.thinking);
     this.systemPrompt.value = c.system_prompt || "";
     this.temperature.set(c.temperature);
     this.topP.set(c.top_p);
@@ -235,6 +237,8 @@ export class Settings {
     this.invalid = false;
     this.showStatus("");
     this.showCapabilities();
+    // A new chat starts as the platform would act: thinking on where the model thinks.
+    this.thinking.checked = conversation ? Boolean(c.thinking) : this.supports("thinking");
   }
 
   showCapabilities() {

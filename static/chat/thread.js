@@ -62,6 +62,11 @@ export class Thread {
       }
       case "reply.end":
         return new Change({ records: [this.upsert(frame.message)] });
+      case "reply.selected": {
+        // Another version of the latest answer is shown: it takes the hidden one's place.
+        const removed = this.remove(frame.superseded || []);
+        return new Change({ records: [this.upsert(frame.message)], removed });
+      }
       case "summary.created":
         this.summaries.push(frame.summary);
         return new Change({ summary: frame.summary });
@@ -116,7 +121,11 @@ export class Thread {
       this.saved.set(message.id, record);
       return record;
     }
-    if (message.status === "streaming" && record.data.status === "streaming") {
+    if (created && message.status === "streaming" && record.data.status !== "streaming") {
+      // A reply.continue: a finished answer streams again, its text the base that
+      // the deltas from seq 1 extend.
+      record.seq = 0;
+    } else if (message.status === "streaming" && record.data.status === "streaming") {
       // Frames already applied may be ahead of the saved checkpoint: keep the longer.
       if ((record.data.content || "").length > (message.content || "").length) {
         message = { ...message, content: record.data.content, reasoning: record.data.reasoning };

@@ -55,7 +55,7 @@ def test_markdown_export_is_the_visible_transcript(alice_client, exported):
     assert "## Assistant · glm-4-flash · " in text and "A lifetime." in text
     assert "## Assistant · glm-4.6 · " in text
     assert "> **Thinking**\n>\n> thinking…" in text
-    assert "- [Rust book](https://doc.rust-lang.org/)" in text
+    assert "[^1]: [Rust book](https://doc.rust-lang.org/)" in text
     assert "*(Error: The reply was cut off on its way here." in text
     assert "<script>" not in text and "old answer" not in text
     assert text.index("What is 'a?") < text.index("Edited question")
@@ -107,3 +107,70 @@ def test_untitled_export_gets_a_generic_name(alice_client, user, make_conversati
     )
     assert 'filename="conversation-' in response["Content-Disposition"]
     assert response.content.decode().startswith("# Untitled conversation\n")
+
+
+@pytest.mark.django_db
+def test_markdown_export_writes_citations_as_footnotes(
+    alice_client, user, make_conversation, add_turns
+):
+    conversation = make_conversation(user)
+    add_turns(conversation, [("Search it", None)])
+    Message.objects.create(
+        conversation=conversation,
+        role=Message.Role.ASSISTANT,
+        content=(
+            "Rust is safe [ref_2] and fast【ref_1】, see [ref_1, ref_2]; not [ref_9]."
+        ),
+        web_search=[
+            {
+                "title": "Fast [really]",
+                "link": "https://a.example/fast",
+                "media": "A",
+                "publish_date": "2025-01-02",
+                "refer": "ref_1",
+            },
+            # Hostile: a script link and markup in the title stay text.
+            {
+                "title": "<b>Safe</b>",
+                "link": "javascript:alert(1)",
+                "refer": "ref_2",
+            },
+        ],
+    )
+    text = alice_client.get(
+        f"/api/conversations/{conversation.pk}/export.md",
+        headers={"accept-language": "en"},
+    ).content.decode()
+    assert "Rust is safe [^2] and fast[^1], see [^1][^2]; not [ref_9]." in text
+    assert "[^1]: [Fast \\[really\\]](https://a.example/fast) · A · 2025-01-02" in text
+    assert "[^2]: \\<b\\>Safe\\</b\\>" in text
+    assert "javascript:" not in text
+
+
+@pytest.mark.django_db
+def test_exports_say_which_version_was_shown(
+    alice_client, user, make_conversation, add_turns
+):
+    conversation = make_conversation(user)
+    question, first = add_turns(conversation, [("Q", "first answer")])
+    Message.objects.filter(pk=first.pk).update(reply_to=question, superseded=True)
+    second = Message.objects.create(
+        conversation=conversation,
+        role=Message.Role.ASSISTANT,
+        content="second answer",
+        reply_to=question,
+    )
+    text = alice_client.get(
+        f"/api/conversations/{conversation.pk}/export.md",
+        headers={"accept-language": "en"},
+    ).content.decode()
+    assert "second answer" in text and "first answer" not in text
+    assert "*(Version 2 of 2, the one shown when exported;" in text
+    data = json.loads(
+        alice_client.get(f"/api/conversations/{conversation.pk}/export.json").content
+    )
+    answers = [m for m in data["messages"] if m["role"] == "assistant"]
+    assert [(m["versions"], m["superseded"]) for m in answers] == [
+        ([first.pk, second.pk], True),
+        ([first.pk, second.pk], False),
+    ]

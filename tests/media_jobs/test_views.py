@@ -248,3 +248,19 @@ def test_cancel_retry_and_delete_follow_the_job_state(
         client.post(reverse("media_jobs:delete", args=[done.pk]))
     assert not VideoJob.objects.filter(pk=done.pk).exists()
     assert not done.video.storage.exists(video_name)
+
+
+def test_a_link_prefills_the_prompt_trimmed_to_the_platform_limit(client_of, owner):
+    # Chat's "Make a video" is a link with ?prompt=: the form opens filled in, the
+    # text trimmed to 512 characters, blanks collapsed, and nothing queued.
+    client = client_of(owner)
+    prompt = "A <b>cat</b>\n\n  on a boat " + "x" * 600
+
+    response = client.get(reverse("media_jobs:index"), {"prompt": prompt})
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    expected = ("A <b>cat</b> on a boat " + "x" * 600)[:512]
+    assert expected.replace("<", "&lt;").replace(">", "&gt;") + "</textarea>" in page
+    assert "<b>cat</b>" not in page
+    assert not VideoJob.objects.exists()

@@ -357,3 +357,49 @@ def test_async_chat_completes_through_async_result(api):
         'You said: "async please"'
     )
     assert result["usage"]["total_tokens"] > 0
+
+
+def test_max_tokens_cuts_a_streamed_reply_with_finish_reason_length(api):
+    with api.stream(
+        "POST",
+        "chat/completions",
+        json={
+            "model": "glm-4",
+            "messages": user("a long story please"),
+            "max_tokens": 3,
+            "stream": True,
+        },
+    ) as response:
+        chunks = [
+            json.loads(line[6:])
+            for line in response.iter_lines()
+            if line.startswith("data: {")
+        ]
+    assert chunks[-1]["choices"][0]["finish_reason"] == "length"
+    assert chunks[-1]["usage"]["completion_tokens"] == 3
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_finish_directive_ends_the_reply_as_asked(api, stream):
+    body = {
+        "model": "glm-4",
+        "messages": user("hi [[sim:finish=network_error]]"),
+        "stream": stream,
+    }
+    if not stream:
+        reply = api.post("chat/completions", json=body).json()
+        assert reply["choices"][0]["finish_reason"] == "network_error"
+        return
+    with api.stream("POST", "chat/completions", json=body) as response:
+        lines = [line for line in response.iter_lines() if line.startswith("data: {")]
+    assert json.loads(lines[-1][6:])["choices"][0]["finish_reason"] == "network_error"
+
+
+def test_web_search_answers_cite_the_first_two_results(api):
+    tools = [{"type": "web_search", "web_search": {"count": 2}}]
+    body = api.post(
+        "chat/completions",
+        json={"model": "glm-4", "messages": user("news"), "tools": tools},
+    ).json()
+    assert "[ref_1][ref_2]" in body["choices"][0]["message"]["content"]
+    assert [r["refer"] for r in body["web_search"]] == ["ref_1", "ref_2"]

@@ -125,6 +125,10 @@ def build_plan(
     if isinstance(max_tokens, int) and len(content) > max_tokens:
         content = content[:max_tokens]
         finish_reason = "length"
+    if directives.has("finish"):
+        # Any ending the platform reports (tool_calls, network_error, ...), with the
+        # whole text: what the app says about each is the test.
+        finish_reason = directives.get("finish")
     prompt_tokens = sum(
         replies.count_tokens(message_text(m.get("content"))) + 3 for m in messages
     )
@@ -200,7 +204,7 @@ def _reply_text(
     options = websearch.search_options(body.get("tools"))
     if options is not None:
         search = websearch.search_results(options, said)
-        notes.insert(0, websearch.citation(zh=zh))
+        notes.insert(0, websearch.citation(zh=zh, count=len(search or [None])))
     return replies.chat_reply(str(body.get("model")), said, notes, zh=zh), search
 
 

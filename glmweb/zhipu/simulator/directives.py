@@ -42,6 +42,16 @@ KEYS: dict[str, str] = {
     "media_drip_s": "float",
     "echo": "flag",
     "hang_up": "flag",
+    "finish": "str",
+}
+# The finish_reason values `finish=` may force (zhipu-api.md §2.3).
+FINISH_REASONS = {
+    "stop",
+    "length",
+    "tool_calls",
+    "sensitive",
+    "network_error",
+    "model_context_window_exceeded",
 }
 FLAG_OFF = {"0", "false", "no", "off"}
 
@@ -99,6 +109,8 @@ def _convert(key: str, raw: str | None) -> Any:
             value = float(raw)
         else:
             value = raw
+            if key == "finish" and value not in FINISH_REASONS:
+                raise ValueError
     except ValueError:
         raise _bad(f"simulator directive {key}={raw!r} is not a {kind}") from None
     if kind != "str" and value < 0:

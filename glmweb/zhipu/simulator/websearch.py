@@ -64,6 +64,12 @@ def search_results(
     ]
 
 
-def citation(*, zh: bool) -> str:
-    """Return the sentence that cites the first result, as the platform's text does."""
-    return "根据搜索结果[ref_1]，" if zh else "According to the search results [ref_1],"
+def citation(*, zh: bool, count: int = 1) -> str:
+    """Return the sentence that cites the first results (`[ref_1]`, and `[ref_2]` when
+    there are two or more), as the platform's text does."""
+    markers = "".join(f"[ref_{n}]" for n in range(1, min(count, 2) + 1))
+    return (
+        f"根据搜索结果{markers}，"
+        if zh
+        else f"According to the search results {markers},"
+    )
