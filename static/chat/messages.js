@@ -460,6 +460,9 @@ export class MessageView {
     const prompt = text.replace(/\s+/g, " ").trim().slice(0, VIDEO_PROMPT_MAX);
     const link = el("a", "msg-button video-link", gettext("Make a video"));
     link.href = `${url("video_form")}?${new URLSearchParams({ prompt })}`;
+    // Every link in the thread carries the same rel, ours too: one rule the
+    // rendering tests can hold without exceptions.
+    link.rel = "noopener noreferrer";
     return link;
   }
 
