@@ -82,6 +82,7 @@ class ReplyOutcome:
     content: str
     reasoning: str = ""
     web_search: list[dict[str, Any]] = field(default_factory=list)
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
     error_code: str = ""
     error_upstream_code: str = ""
     error_message: str = ""
@@ -370,6 +371,7 @@ def finish_reply(message: Message, outcome: ReplyOutcome) -> Message | None:
         "content": outcome.content,
         "reasoning": outcome.reasoning,
         "web_search": outcome.web_search,
+        "tool_calls": outcome.tool_calls,
         "error_code": outcome.error_code,
         "error_upstream_code": outcome.error_upstream_code,
         "error_message": outcome.error_message[:2000],

@@ -10,6 +10,7 @@ import { format, gettext, ngettext } from "./i18n.js";
 import { installMathCopy } from "./maths.js";
 import { url } from "./page.js";
 import { copyText, renderMarkdown } from "./render.js";
+import { renderToolCalls } from "./tools.js";
 
 // The platform's limit on a video prompt (zhipu-api.md §5.1): "Make a video" trims to it.
 const VIDEO_PROMPT_MAX = 512;
@@ -234,6 +235,8 @@ export class MessageView {
       entry.reasoningLabel.addEventListener("click", () => {
         entry.reasoningToggled = true;
       });
+      entry.tools = el("div", "tool-calls");
+      entry.tools.hidden = true;
       entry.body = el("div", "md msg-body");
       entry.sources = el("div", "sources");
       entry.sources.hidden = true;
@@ -249,6 +252,7 @@ export class MessageView {
     node.append(head);
     if (entry.reasoning) node.append(entry.reasoning);
     if (entry.media) node.append(entry.media);
+    if (entry.tools) node.append(entry.tools);
     node.append(entry.body);
     if (entry.sources) node.append(entry.sources);
     node.append(entry.seen);
@@ -278,6 +282,7 @@ export class MessageView {
         renderMarkdown(data.content || "", { final, sources: data.web_search, messageId: data.id }),
       );
       this.renderReasoning(entry, final);
+      this.renderTools(entry);
       this.renderSources(entry);
       const seen = (data.seen_attachments || []).length;
       entry.seen.hidden = !seen || data.status === "streaming";
@@ -305,6 +310,16 @@ export class MessageView {
       entry.reasoning.open = thinking;
     }
     entry.reasoningBody.replaceChildren(renderMarkdown(text, { final }));
+  }
+
+  renderTools(entry) {
+    const calls = entry.record.data.tool_calls || [];
+    entry.tools.hidden = calls.length === 0;
+    // Rebuilt only when the calls change, so a block the reader opened stays open.
+    const shown = JSON.stringify(calls);
+    if (entry.toolsShown === shown) return;
+    entry.toolsShown = shown;
+    entry.tools.replaceChildren(renderToolCalls(calls));
   }
 
   renderSources(entry) {
