@@ -43,6 +43,8 @@ export class MessageView {
     // The conversation's character ({name, avatar_url, greetings, greeting_index,
     // persona}) or null: its name and avatar label the assistant's messages.
     this.character = null;
+    // An agent conversation (docs/chat.md, "Agents"): no Continue, agents cannot go on.
+    this.agent = false;
     this.jump = document.getElementById("jump-bottom");
     scroller.addEventListener("scroll", () => {
       this.stick = this.atBottom();
@@ -83,6 +85,11 @@ export class MessageView {
       this.refreshActions();
       this.scrollToBottom();
     }
+  }
+
+  /** Say whether the conversation talks to a platform agent. */
+  setAgent(agent) {
+    this.agent = Boolean(agent);
   }
 
   /** Label messages with the conversation's character (null: none). */
@@ -361,7 +368,7 @@ export class MessageView {
     } else if (data.status === "complete" && ENDINGS[data.finish_reason]) {
       entry.status.classList.add("status-cut");
       entry.status.append(el("span", "msg-ending", ENDINGS[data.finish_reason]()));
-      if (data.finish_reason === "length") {
+      if (data.finish_reason === "length" && !this.agent) {
         entry.status.append(button("continue", gettext("Continue"), "continue-button"));
       }
     } else if (data.status === "stopped") {

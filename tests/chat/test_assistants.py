@@ -5,6 +5,7 @@ across turns, an agent's error shown, stop, resume, and access."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -177,3 +178,23 @@ async def test_stopping_an_agent_reply_keeps_its_text_and_tool_calls(
     await asyncio.sleep(0)
     saved = await sync_to_async(Message.objects.get)(pk=message["id"])
     assert saved.status == "stopped" and saved.tool_calls == message["tool_calls"]
+
+
+async def test_continue_is_refused_in_an_agent_conversation(
+    ws_connect, user, agent_conversation, assistant_requests
+):
+    ws = await ws_connect(user, agent_conversation.pk)
+    await ws.receive_json_from()
+    await ws.send_json_to(send_frame("Cut me [[sim:finish=length]]"))
+    end, _ = await receive_until(ws, "reply.end", 15)
+    assert end["message"]["finish_reason"] == "length"
+    await ws.send_json_to(
+        {
+            "type": "reply.continue",
+            "client_id": str(uuid.uuid4()),
+            "message_id": end["message"]["id"],
+        }
+    )
+    refused, _ = await receive_until(ws, "error")
+    assert refused["code"] == "not_found"
+    assert len(assistant_requests()) == 1
