@@ -75,6 +75,11 @@ class Conversation(models.Model):
     )
     # Which of the character's greetings opens the conversation (0: the main one).
     greeting_index = models.PositiveSmallIntegerField(default=0)
+    # An agent conversation (glm-4-assistant, chat.assistants): the platform's
+    # assistant, and its own conversation id, known after the first reply, so
+    # follow-ups continue the same agent conversation. Empty for a chat.
+    assistant_id = models.CharField(max_length=64, blank=True)
+    assistant_conversation_id = models.CharField(max_length=128, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -121,6 +126,9 @@ class Message(models.Model):
     reasoning = models.TextField(blank=True)
     # Search results a web-search reply cites: [{"title", "link", "media", ...}].
     web_search = models.JSONField(default=list, blank=True)
+    # An agent's tool calls, in order (chat.assistants.tool_call_dict): [{"type",
+    # "input", "outputs": [{"title", "link", "content", "logs", "image", "error"}]}].
+    tool_calls = models.JSONField(default=list, blank=True)
     status = models.CharField(
         max_length=16, choices=Status.choices, default=Status.COMPLETE
     )

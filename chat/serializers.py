@@ -57,6 +57,8 @@ class MessageDict(TypedDict):
     content: str
     reasoning: str
     web_search: list[dict[str, Any]]
+    # An agent reply's tool calls (chat.assistants.tool_call_dict); [] otherwise.
+    tool_calls: list[dict[str, Any]]
     status: str
     error: ErrorDict | None
     model: str
@@ -96,6 +98,8 @@ class ConversationDict(TypedDict):
     max_tokens: int | None
     web_search: bool
     thinking: bool
+    # The platform agent this conversation talks to (chat.assistants), or "".
+    assistant_id: str
     pinned: bool
     archived: bool
     character: CharacterRefDict | None
@@ -162,6 +166,7 @@ def message_dict(message: Message, language: str = "zh-hans") -> MessageDict:
         "content": message.content,
         "reasoning": message.reasoning,
         "web_search": message.web_search or [],
+        "tool_calls": message.tool_calls or [],
         "status": message.status,
         "error": error,
         "model": message.model,
@@ -191,6 +196,7 @@ def conversation_dict(conversation: Conversation) -> ConversationDict:
         "max_tokens": conversation.max_tokens,
         "web_search": conversation.web_search,
         "thinking": conversation.thinking,
+        "assistant_id": conversation.assistant_id,
         "pinned": conversation.pinned,
         "archived": conversation.archived,
         "character": character_ref(conversation),

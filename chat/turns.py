@@ -82,6 +82,7 @@ class ReplyOutcome:
     content: str
     reasoning: str = ""
     web_search: list[dict[str, Any]] = field(default_factory=list)
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
     error_code: str = ""
     error_upstream_code: str = ""
     error_message: str = ""
@@ -330,11 +331,16 @@ def continue_reply(
     `client_id` (nothing new is saved under it): a repeat while it streams is
     refused as busy. Raises TurnRefused("not_found") unless `message_id` is the last
     visible message, an answer with text that ended (complete, stopped or
-    interrupted), TurnRefused("busy") while a reply streams.
+    interrupted), and in an agent conversation; TurnRefused("busy") while a reply
+    streams.
     """
     with transaction.atomic():
         conversation = _locked_conversation(conversation_id, owner_id)
         _existing_or_busy(conversation, client_id)
+        if conversation.assistant_id:
+            # An agent has no "go on": its platform conversation would get the
+            # request as a new question.
+            raise TurnRefused("not_found")
         visible = Message.objects.filter(conversation=conversation, superseded=False)
         last = visible.order_by("-id").first()
         user = visible.filter(role=Message.Role.USER).order_by("-id").first()
@@ -370,6 +376,7 @@ def finish_reply(message: Message, outcome: ReplyOutcome) -> Message | None:
         "content": outcome.content,
         "reasoning": outcome.reasoning,
         "web_search": outcome.web_search,
+        "tool_calls": outcome.tool_calls,
         "error_code": outcome.error_code,
         "error_upstream_code": outcome.error_upstream_code,
         "error_message": outcome.error_message[:2000],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from chat import uploads, views
+from chat import assistant_views, uploads, views
 from chat.characters import views as character_views
 
 app_name = "chat"
@@ -12,6 +12,12 @@ app_name = "chat"
 urlpatterns = [
     path("", views.index, name="index"),
     path("c/<uuid:conversation_id>/", views.conversation_page, name="conversation"),
+    path("agents/", assistant_views.index, name="assistants"),
+    path(
+        "agents/<str:assistant_id>/start/",
+        assistant_views.start,
+        name="assistant_start",
+    ),
     path("api/conversations/", views.api_conversations, name="api_conversations"),
     path(
         "api/conversations/<uuid:conversation_id>/",

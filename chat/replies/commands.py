@@ -16,7 +16,7 @@ from django.conf import settings
 
 from chat import turns, versions
 from chat.models import Message
-from chat.replies import engine, protocol, recovery, runner
+from chat.replies import assistant_runner, engine, protocol, recovery, runner
 from chat.replies.hub import Hub, Viewer
 
 
@@ -126,7 +126,9 @@ async def _start_turn(
         await hub.deliver(
             conversation_id, protocol.conversation_updated(turn.conversation)
         )
-    hub.run_reply(live, runner.arun(hub, live, turn))
+    # An agent conversation's replies come from its agent, not chat completions.
+    run = assistant_runner.arun if turn.conversation.assistant_id else runner.arun
+    hub.run_reply(live, run(hub, live, turn))
     return turn
 
 

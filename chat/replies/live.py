@@ -26,6 +26,7 @@ class LiveReply:
         "pending_content",
         "pending_reasoning",
         "web_search",
+        "tool_calls",
         "dirty",
         "remote",
         "stop_requested",
@@ -43,6 +44,8 @@ class LiveReply:
         self.pending_content: list[str] = []
         self.pending_reasoning: list[str] = []
         self.web_search: list[dict[str, Any]] = []
+        # An agent's tool calls so far (chat.assistants.tool_call_dict).
+        self.tool_calls: list[dict[str, Any]] = []
         # Queued for the hub's next tick.
         self.dirty = False
         # Another process has a socket on this conversation: publish frames to Redis.
@@ -83,6 +86,7 @@ class LiveReply:
             "content": content,
             "reasoning": reasoning,
             "web_search": self.web_search,
+            "tool_calls": self.tool_calls,
         }
 
     def full_text(self) -> tuple[str, str]:

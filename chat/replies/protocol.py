@@ -36,6 +36,7 @@ FRAME_TYPES = (
     "reply.delta",
     "reply.snapshot",
     "reply.search",
+    "reply.tools",
     "reply.end",
     "reply.selected",
     "conversation.updated",
@@ -45,7 +46,14 @@ FRAME_TYPES = (
 
 Frames = dict[str, str]
 
-_SNAPSHOT_KEYS = ("message_id", "seq", "content", "reasoning", "web_search")
+_SNAPSHOT_KEYS = (
+    "message_id",
+    "seq",
+    "content",
+    "reasoning",
+    "web_search",
+    "tool_calls",
+)
 
 
 def _encode(frame: dict[str, Any]) -> str:
@@ -132,6 +140,13 @@ def reply_delta(message_id: int, seq: int, content: str, reasoning: str) -> byte
 def reply_search(message_id: int, results: list[dict[str, Any]]) -> Frames:
     return _neutral(
         {"type": "reply.search", "message_id": message_id, "results": results}
+    )
+
+
+def reply_tools(message_id: int, tool_calls: list[dict[str, Any]]) -> Frames:
+    """Return reply.tools: an agent reply's tool calls so far (the whole list)."""
+    return _neutral(
+        {"type": "reply.tools", "message_id": message_id, "tool_calls": tool_calls}
     )
 
 

@@ -205,7 +205,7 @@ async def arun(hub: Hub, live: LiveReply, turn: turns.Turn) -> None:
         request_id=(error.request_id if error else None) or request_id or "",
         seen_attachments=seen_attachments,
     )
-    await _finish(hub, live, turn.assistant, outcome)
+    await finish(hub, live, turn.assistant, outcome)
 
 
 def _until(turn: turns.Turn) -> int:
@@ -213,9 +213,10 @@ def _until(turn: turns.Turn) -> int:
     return turn.reply_to_id
 
 
-async def _finish(
+async def finish(
     hub: Hub, live: LiveReply, message: Message, outcome: turns.ReplyOutcome
 ) -> None:
+    """Save how a reply ended and announce it (chat and agent replies alike)."""
     try:
         saved = await turns.afinish_reply(message, outcome)
     except Exception:

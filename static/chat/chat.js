@@ -180,6 +180,7 @@ class ChatPage {
   clearThread() {
     this.thread.reset([]);
     this.view.setCharacter(null);
+    this.view.setAgent(false);
     this.view.redraw();
   }
 
@@ -192,6 +193,7 @@ class ChatPage {
       if (id !== this.conversationId) return;
       this.conversation = { ...this.conversation, ...data.conversation };
       this.view.setCharacter(this.conversation.character);
+      this.view.setAgent(this.conversation.assistant_id);
       this.view.draw(this.thread.apply({ type: "reply.end", message: data.message }));
     } catch (error) {
       showToast(error.message, { kind: "error" });
@@ -314,7 +316,10 @@ class ChatPage {
 
   onFrame(frame) {
     // The character labels the messages: known before the history is drawn.
-    if (frame.type === "conversation.history") this.view.setCharacter(frame.conversation.character);
+    if (frame.type === "conversation.history") {
+      this.view.setAgent(frame.conversation.assistant_id);
+      this.view.setCharacter(frame.conversation.character);
+    }
     // The thread takes the frames about messages; the page reacts to the rest.
     this.view.draw(this.thread.apply(frame));
     switch (frame.type) {

@@ -10,6 +10,7 @@ import { format, gettext, ngettext } from "./i18n.js";
 import { installMathCopy } from "./maths.js";
 import { url } from "./page.js";
 import { copyText, renderMarkdown } from "./render.js";
+import { renderToolCalls } from "./tools.js";
 
 // The platform's limit on a video prompt (zhipu-api.md §5.1): "Make a video" trims to it.
 const VIDEO_PROMPT_MAX = 512;
@@ -42,6 +43,8 @@ export class MessageView {
     // The conversation's character ({name, avatar_url, greetings, greeting_index,
     // persona}) or null: its name and avatar label the assistant's messages.
     this.character = null;
+    // An agent conversation (docs/chat.md, "Agents"): no Continue, agents cannot go on.
+    this.agent = false;
     this.jump = document.getElementById("jump-bottom");
     scroller.addEventListener("scroll", () => {
       this.stick = this.atBottom();
@@ -82,6 +85,11 @@ export class MessageView {
       this.refreshActions();
       this.scrollToBottom();
     }
+  }
+
+  /** Say whether the conversation talks to a platform agent. */
+  setAgent(agent) {
+    this.agent = Boolean(agent);
   }
 
   /** Label messages with the conversation's character (null: none). */
@@ -234,6 +242,8 @@ export class MessageView {
       entry.reasoningLabel.addEventListener("click", () => {
         entry.reasoningToggled = true;
       });
+      entry.tools = el("div", "tool-calls");
+      entry.tools.hidden = true;
       entry.body = el("div", "md msg-body");
       entry.sources = el("div", "sources");
       entry.sources.hidden = true;
@@ -249,6 +259,7 @@ export class MessageView {
     node.append(head);
     if (entry.reasoning) node.append(entry.reasoning);
     if (entry.media) node.append(entry.media);
+    if (entry.tools) node.append(entry.tools);
     node.append(entry.body);
     if (entry.sources) node.append(entry.sources);
     node.append(entry.seen);
@@ -278,6 +289,7 @@ export class MessageView {
         renderMarkdown(data.content || "", { final, sources: data.web_search, messageId: data.id }),
       );
       this.renderReasoning(entry, final);
+      this.renderTools(entry);
       this.renderSources(entry);
       const seen = (data.seen_attachments || []).length;
       entry.seen.hidden = !seen || data.status === "streaming";
@@ -305,6 +317,16 @@ export class MessageView {
       entry.reasoning.open = thinking;
     }
     entry.reasoningBody.replaceChildren(renderMarkdown(text, { final }));
+  }
+
+  renderTools(entry) {
+    const calls = entry.record.data.tool_calls || [];
+    entry.tools.hidden = calls.length === 0;
+    // Rebuilt only when the calls change, so a block the reader opened stays open.
+    const shown = JSON.stringify(calls);
+    if (entry.toolsShown === shown) return;
+    entry.toolsShown = shown;
+    entry.tools.replaceChildren(renderToolCalls(calls));
   }
 
   renderSources(entry) {
@@ -346,7 +368,7 @@ export class MessageView {
     } else if (data.status === "complete" && ENDINGS[data.finish_reason]) {
       entry.status.classList.add("status-cut");
       entry.status.append(el("span", "msg-ending", ENDINGS[data.finish_reason]()));
-      if (data.finish_reason === "length") {
+      if (data.finish_reason === "length" && !this.agent) {
         entry.status.append(button("continue", gettext("Continue"), "continue-button"));
       }
     } else if (data.status === "stopped") {

@@ -60,6 +60,12 @@ export class Thread {
         record.data.web_search = frame.results || [];
         return new Change({ records: [record], streamed: true });
       }
+      case "reply.tools": {
+        const record = this.saved.get(frame.message_id);
+        if (!record) return null;
+        record.data.tool_calls = frame.tool_calls || [];
+        return new Change({ records: [record], streamed: true });
+      }
       case "reply.end":
         return new Change({ records: [this.upsert(frame.message)] });
       case "reply.selected": {
@@ -178,6 +184,9 @@ export class Thread {
     record.data.reasoning = snapshot.reasoning || "";
     if (snapshot.web_search && snapshot.web_search.length) {
       record.data.web_search = snapshot.web_search;
+    }
+    if (snapshot.tool_calls && snapshot.tool_calls.length) {
+      record.data.tool_calls = snapshot.tool_calls;
     }
     return record;
   }

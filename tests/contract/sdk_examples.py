@@ -293,6 +293,53 @@ def assistant(ctx: Context) -> dict:
     }
 
 
+def _ask_agent(client: Any, text: str, **options: Any) -> Any:
+    return client.assistant.conversation(
+        assistant_id=ASSISTANT_ID,
+        messages=[{"role": "user", "content": [{"type": "text", "text": text}]}],
+        stream=True,
+        **options,
+    )
+
+
+@example
+def assistant_tool_calls(ctx: Context) -> dict:
+    """Each tool's chunk parses into the SDK's typed tool calls; a follow-up with the
+    conversation_id continues the same agent conversation."""
+    client = ctx.client()
+    calls: dict[str, dict] = {}
+    conversation_id = None
+    for tool in ("web_browser", "code_interpreter", "drawing_tool"):
+        for chunk in _ask_agent(client, f"run it [[sim:tool={tool}]]"):
+            conversation_id = chunk.conversation_id
+            delta = chunk.choices[0].delta
+            if delta.type != "tool_calls":
+                continue
+            for call in delta.tool_calls:
+                detail = getattr(call, call.type)
+                output = detail.outputs[0]
+                calls[call.type] = {
+                    "input": detail.input,
+                    "output": output.model_dump(exclude_none=True),
+                }
+    follow_up = [
+        chunk.conversation_id
+        for chunk in _ask_agent(client, "and then?", conversation_id=conversation_id)
+    ]
+    return {"calls": calls, "same_conversation": set(follow_up) == {conversation_id}}
+
+
+@example
+def assistant_failed(ctx: Context) -> dict:
+    """A run that fails mid-stream: the SDK yields the chunk with status "failed"."""
+    chunks = list(_ask_agent(ctx.client(), "[[sim:error_event=2,code=1234]]"))
+    last = chunks[-1]
+    return {
+        "statuses": [chunk.status for chunk in chunks],
+        "last_error": last.last_error.model_dump() if last.last_error else None,
+    }
+
+
 @example
 def jwt_mode(ctx: Context) -> dict:
     response = ctx.client(disable_token_cache=False).chat.completions.create(

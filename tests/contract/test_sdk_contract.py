@@ -186,6 +186,27 @@ def test_assistant_conversation_stream_and_listings_parse(sdk_run):
     assert result["conversation_listed"] is True
 
 
+def test_assistant_tool_call_chunks_parse_and_a_follow_up_keeps_the_conversation(
+    sdk_run,
+):
+    result = sdk_run.result("assistant_tool_calls")
+
+    calls = result["calls"]
+    assert calls["web_browser"]["input"] == "run it"
+    assert calls["web_browser"]["output"]["link"] == "https://example.com/simulated"
+    assert calls["code_interpreter"]["output"]["logs"] == "42\n"
+    assert calls["drawing_tool"]["output"]["image"].startswith("https://")
+    assert result["same_conversation"] is True
+
+
+def test_a_failed_assistant_run_reaches_the_sdk_as_a_failed_chunk(sdk_run):
+    result = sdk_run.result("assistant_failed")
+
+    assert result["statuses"] == ["in_progress", "in_progress", "failed"]
+    assert result["last_error"]["code"] == "1234"
+    assert "simulated agent failure" in result["last_error"]["message"]
+
+
 def test_jwt_mode_sends_a_millisecond_hs256_token_the_simulator_accepts(sdk_run):
     assert sdk_run.result("jwt_mode")["content"].startswith(
         'You said: "jwt mode example"'

@@ -275,3 +275,31 @@ def test_stream_assistant_yields_text_and_conversation(glm_settings: Any) -> Non
     deltas = list(zhipu.stream_assistant(agent.assistant_id, "Hi, who are you?"))
     assert "".join(d.content for d in deltas)
     assert deltas[-1].finish_reason == "stop" and deltas[-1].conversation_id
+
+
+def test_stream_assistant_parses_a_tool_call_chunk(glm_settings: Any) -> None:
+    deltas = list(
+        zhipu.stream_assistant(
+            "659e54b1b8006379b4b2abd6", "Compute it [[sim:tool=code_interpreter]]"
+        )
+    )
+    (call,) = [c for d in deltas for c in d.tool_calls]
+    assert (call.type, call.input) == ("code_interpreter", "Compute it")
+    assert call.outputs == (zhipu.ToolOutput(logs="42\n"),)
+    assert not deltas[0].content  # the tool runs before the answer is written
+    assert "".join(d.content for d in deltas) and deltas[-1].finish_reason == "stop"
+
+
+def test_stream_assistant_raises_when_the_run_fails_mid_stream(
+    glm_settings: Any,
+) -> None:
+    stream = zhipu.stream_assistant(
+        "659e54b1b8006379b4b2abd6", "Go [[sim:error_event=2,code=1234]]"
+    )
+    seen = []
+    with pytest.raises(zhipu.GLMError) as caught:
+        for delta in stream:
+            seen.append(delta.content)
+    assert len(seen) == 2 and all(seen)
+    assert caught.value.code == "1234"
+    assert "simulated agent failure" in caught.value.platform_message

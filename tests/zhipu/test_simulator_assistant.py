@@ -126,3 +126,8 @@ def test_assistant_honours_status_directive(api):
     response = api.post("assistant", json=turn("[[sim:status=500]]", stream=True))
 
     assert response.status_code == 500 and response.json()["error"]["code"] == "500"
+
+
+def test_assistant_tool_directive_must_name_a_known_tool(api):
+    response = api.post("assistant", json=turn("x [[sim:tool=teleport]]"))
+    assert response.status_code == 400

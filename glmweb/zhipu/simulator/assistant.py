@@ -109,20 +109,76 @@ async def converse(request: Request, send: Send, state: SimulatorState) -> None:
         )
         return
     rate = directives.get("rate", state.config.token_rate)
+    failing_after = directives.get("error_event")
+    finish = directives.get(
+        "finish", "sensitive" if directives.has("sensitive") else "stop"
+    )
     watch = DisconnectWatch(request.receive)
     await start_event_stream(send)
     try:
-        for token in tokens:
+        if directives.has("tool"):
+            await _event(send, _tool_chunk(head, directives.get("tool"), said))
+        for sent, token in enumerate(tokens):
             if watch.gone:
+                return
+            if failing_after is not None and sent >= failing_after:
+                await _event(send, _failed(head, directives.get("code") or "1234"))
+                await send({"type": "http.response.body", "body": b""})
                 return
             chunk = _completion(head, token, "in_progress", None, None)
             await _event(send, chunk)
             if rate:
                 await asyncio.sleep(1 / rate)
-        await _event(send, _completion(head, "", "completed", "stop", usage))
+        await _event(send, _completion(head, "", "completed", finish, usage))
         await send({"type": "http.response.body", "body": b"data: [DONE]\n\n"})
     finally:
         watch.close()
+
+
+def _tool_chunk(head: dict[str, Any], tool: str, said: str) -> dict[str, Any]:
+    """Return a `tool_calls` chunk: `tool` run on the user's text, with one output of
+    the shape that tool's outputs have (zhipu-api.md §9)."""
+    outputs: list[dict[str, Any]] = {
+        "web_browser": [
+            {
+                "title": f"Simulated page about {said[:40]}",
+                "link": "https://example.com/simulated",
+                "content": "A simulated search result.",
+            }
+        ],
+        "code_interpreter": [{"type": "logs", "logs": "42\n"}],
+        "drawing_tool": [{"image": "https://example.com/simulated.png"}],
+    }[tool]
+    return {
+        **head,
+        "status": "in_progress",
+        "choices": [
+            {
+                "index": 0,
+                "delta": {
+                    "type": "tool_calls",
+                    "role": "tool",
+                    "tool_calls": [
+                        {"type": tool, tool: {"input": said, "outputs": outputs}}
+                    ],
+                },
+                "finish_reason": None,
+                "metadata": None,
+            }
+        ],
+        "usage": None,
+    }
+
+
+def _failed(head: dict[str, Any], code: str) -> dict[str, Any]:
+    """Return the chunk of an agent run that failed mid-stream (status "failed")."""
+    return {
+        **head,
+        "status": "failed",
+        "last_error": {"code": code, "message": f"simulated agent failure ({code})"},
+        "choices": [],
+        "usage": None,
+    }
 
 
 def _conversation(

@@ -43,6 +43,7 @@ KEYS: dict[str, str] = {
     "echo": "flag",
     "hang_up": "flag",
     "finish": "str",
+    "tool": "str",  # glm-4-assistant: run this tool first (assistant.TOOLS)
 }
 # The finish_reason values `finish=` may force (zhipu-api.md §2.3).
 FINISH_REASONS = {
@@ -53,6 +54,8 @@ FINISH_REASONS = {
     "network_error",
     "model_context_window_exceeded",
 }
+# The tools `tool=` may make an assistant call (zhipu-api.md §9).
+TOOLS = {"web_browser", "code_interpreter", "drawing_tool"}
 FLAG_OFF = {"0", "false", "no", "off"}
 
 
@@ -110,6 +113,8 @@ def _convert(key: str, raw: str | None) -> Any:
         else:
             value = raw
             if key == "finish" and value not in FINISH_REASONS:
+                raise ValueError
+            if key == "tool" and value not in TOOLS:
                 raise ValueError
     except ValueError:
         raise _bad(f"simulator directive {key}={raw!r} is not a {kind}") from None

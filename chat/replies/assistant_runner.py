@@ -1,0 +1,129 @@
+"""Run one reply of an agent conversation (glm-4-assistant, chat.assistants).
+
+The same life as chat.replies.runner's chat reply (LiveReply, the hub's frames,
+checkpoints, stop, one write at the end), with the assistant endpoint's own stream:
+the platform keeps the agent's memory under its conversation_id, so only the user's
+latest text is sent, and that id is stored after the first reply. Tool calls and
+their outputs go out as reply.tools frames and are saved on the Message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from chat import assistants, dbpool, turns
+from chat.models import Conversation, Message
+from chat.replies import protocol
+from chat.replies.hub import Hub
+from chat.replies.live import LiveReply
+from chat.replies.runner import FINISH_ERRORS, finish
+from glmweb import zhipu
+
+logger = logging.getLogger(__name__)
+
+
+def _question(message_id: int) -> str:
+    return Message.objects.get(pk=message_id).content
+
+
+def _keep_conversation_id(conversation_id: str, platform_id: str) -> None:
+    Conversation.objects.filter(pk=conversation_id).update(
+        assistant_conversation_id=platform_id[:128]
+    )
+
+
+_aquestion = dbpool.in_pool(_question)
+_akeep_conversation_id = dbpool.in_writer(_keep_conversation_id)
+
+
+async def arun(hub: Hub, live: LiveReply, turn: turns.Turn) -> None:
+    """Stream the agent's reply, then save and announce how it ended (always)."""
+    assert turn.assistant is not None and turn.reply_to_id is not None
+    conversation = turn.conversation
+    status = Message.Status.COMPLETE
+    error: zhipu.GLMError | None = None
+    error_code = ""
+    usage: zhipu.Usage | None = None
+    request_id = finish_reason = ""
+    platform_id = conversation.assistant_conversation_id
+    try:
+        await hub.follow(live)
+        question = await _aquestion(turn.reply_to_id)
+        options = {"conversation_id": platform_id} if platform_id else {}
+        stream = zhipu.astream_assistant(
+            conversation.assistant_id,
+            [{"role": "user", "content": [{"type": "text", "text": question}]}],
+            **options,  # type: ignore[arg-type]
+        )
+        async with contextlib.aclosing(stream) as deltas:
+            async for delta in deltas:
+                if delta.conversation_id:
+                    platform_id = delta.conversation_id
+                if delta.content:
+                    live.pending_content.append(delta.content)
+                    if live.seq == 0 and not live.dirty:
+                        await hub.flush(live)
+                    else:
+                        hub.mark_dirty(live)
+                if delta.tool_calls:
+                    await hub.flush(live)  # the text before the call goes first
+                    live.tool_calls += [
+                        assistants.tool_call_dict(c) for c in delta.tool_calls
+                    ]
+                    await hub.deliver(
+                        live.conversation_id,
+                        protocol.reply_tools(live.message_id, live.tool_calls),
+                    )
+                if delta.usage is not None:
+                    usage = delta.usage
+                if delta.request_id:
+                    request_id = delta.request_id
+                if delta.finish_reason:
+                    finish_reason = delta.finish_reason
+                    error_code = FINISH_ERRORS.get(finish_reason, error_code)
+    except asyncio.CancelledError:
+        if not live.stop_requested:
+            raise  # cancelled from outside the hub: recovery will mark it interrupted
+        task = asyncio.current_task()
+        if task is not None:
+            task.uncancel()
+        if live.shutting_down:
+            error_code = "server_restarted"
+        else:
+            status = Message.Status.STOPPED
+    except zhipu.GLMError as exc:
+        error = exc
+        error_code = exc.kind
+    except Exception:
+        logger.exception("agent reply %s failed", live.message_id)
+        error_code = "error"
+    live.finishing = True
+    try:
+        await hub.flush(live)
+    except Exception:
+        logger.exception("sending the last frame of reply %s failed", live.message_id)
+    if platform_id and platform_id != conversation.assistant_conversation_id:
+        try:
+            await _akeep_conversation_id(live.conversation_id, platform_id)
+            conversation.assistant_conversation_id = platform_id
+        except Exception:
+            logger.exception("keeping agent conversation %s failed", platform_id)
+    content, _reasoning = live.full_text()
+    if error_code and status != Message.Status.STOPPED:
+        status = Message.Status.INTERRUPTED if content else Message.Status.ERROR
+    outcome = turns.ReplyOutcome(
+        status=status,
+        content=content,
+        tool_calls=live.tool_calls,
+        error_code=error_code if status != Message.Status.STOPPED else "",
+        error_upstream_code=(error.code or "") if error else "",
+        error_message=error.message if error else "",
+        error_detail=error.platform_message if error else "",
+        prompt_tokens=usage.prompt_tokens if usage else None,
+        completion_tokens=usage.completion_tokens if usage else None,
+        finish_reason=finish_reason,
+        request_id=(error.request_id if error else None) or request_id or "",
+    )
+    await finish(hub, live, turn.assistant, outcome)
