@@ -32,7 +32,11 @@ LABELS = {
     "assistant": pgettext_lazy("export", "Assistant"),
     "thinking": pgettext_lazy("export", "Thinking"),
     "sources": pgettext_lazy("export", "Sources"),
+    "tool": pgettext_lazy("export", "Tool"),
 }
+
+# A tool output's fields, in the order the export quotes them.
+_TOOL_OUTPUT_FIELDS = ("title", "link", "content", "logs", "image", "error")
 
 
 def filename(conversation: Conversation, extension: str) -> str:
@@ -102,6 +106,20 @@ def _version_note(message: Message) -> str:
     ) % {"index": ids.index(message.pk) + 1, "count": len(ids)}
 
 
+def _tool_lines(call: dict[str, Any]) -> list[str]:
+    """Return an agent's tool run as a quoted block: its name, input and outputs,
+    as text (the platform's, untrusted: quoted, never markup of ours)."""
+    name = _escape_label(str(call.get("type") or "?"))
+    lines = [f"> **{LABELS['tool']}: {name}**"]
+    if call.get("input"):
+        lines += [">", _quote(str(call["input"]))]
+    for output in call.get("outputs") or []:
+        for field in _TOOL_OUTPUT_FIELDS:
+            if output.get(field):
+                lines += [">", _quote(f"{field}: {output[field]}")]
+    return [*lines, ""]
+
+
 def to_markdown(conversation: Conversation) -> str:
     """Return the visible conversation as a Markdown document."""
     language = get_language() or "zh-hans"
@@ -137,6 +155,8 @@ def to_markdown(conversation: Conversation) -> str:
                 _quote(message.reasoning),
             ]
             lines.append("")
+        for call in message.tool_calls or []:
+            lines += _tool_lines(call)
         sources = message.web_search or []
         lines.append(citations.to_footnotes(message.content, sources))
         if sources:

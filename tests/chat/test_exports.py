@@ -174,3 +174,35 @@ def test_exports_say_which_version_was_shown(
         ([first.pk, second.pk], True),
         ([first.pk, second.pk], False),
     ]
+
+
+@pytest.mark.django_db
+def test_markdown_export_quotes_an_agents_tool_runs(
+    alice_client, user, make_conversation, add_turns
+):
+    conversation = make_conversation(user, title="Agent")
+    add_turns(conversation, [("Search for Rust", None)])
+    Message.objects.create(
+        conversation=conversation,
+        role=Message.Role.ASSISTANT,
+        status=Message.Status.COMPLETE,
+        content="Found it.",
+        tool_calls=[
+            {
+                "type": "web_browser",
+                "input": "rust [lifetimes]",
+                "outputs": [
+                    {"title": "Rust book", "link": "https://doc.rust-lang.org/"}
+                ],
+            }
+        ],
+    )
+    text = alice_client.get(
+        f"/api/conversations/{conversation.pk}/export.md",
+        headers={"accept-language": "en"},
+    ).content.decode()
+    assert "> **Tool: web_browser**" in text
+    assert "> rust [lifetimes]" in text
+    assert "> title: Rust book" in text
+    assert "> link: https://doc.rust-lang.org/" in text
+    assert text.index("**Tool:") < text.index("Found it.")
