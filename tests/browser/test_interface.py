@@ -252,8 +252,10 @@ def test_theme_switch_is_saved_on_the_account(page):
     expect(html).to_have_attribute("data-theme", "system")
     page.select_option("body > .topbar select[name=theme]", "dark")
     expect(html).to_have_attribute("data-theme", "dark")
-    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
-    assert background == "rgb(17, 19, 24)", background
+    # The choice is posted and the page comes back: wait for it and its stylesheet
+    # (expect retries), not for the first paint.
+    page.wait_for_load_state("load")
+    expect(page.locator("body")).to_have_css("background-color", "rgb(17, 19, 24)")
     # The code colours follow: the dark highlight.js theme applies, the light one not.
     media = page.evaluate(
         "[...document.querySelectorAll('link[href*=highlightjs]')].map(l => l.media)"
