@@ -5,13 +5,14 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from glmweb.accounts import preferences, views
+from glmweb.accounts import connection, preferences, views
 
 app_name = "accounts"
 
 urlpatterns = [
     path("signup/", views.signup, name="signup"),
     path("preferences/", preferences.save_preferences, name="preferences"),
+    path("connection/", connection.connection, name="connection"),
     path(
         "login/",
         views.ThrottledLoginView.as_view(redirect_authenticated_user=True),

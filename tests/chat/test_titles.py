@@ -55,8 +55,8 @@ async def test_model_title_is_asked_for_and_saved(
         },
     ]
     assert titled is not None
-    # The simulator's deterministic reply quotes the request, then is cleaned.
-    assert titled.title.startswith("You said")
+    # The simulator answers a title request with the opening of the user's turn.
+    assert titled.title == "How do lifetimes work in Rust"
     assert len(titled.title) <= titles.TITLE_MAX_CHARS
     saved = await Conversation.objects.aget(pk=conversation.pk)
     assert saved.title == titled.title and saved.title_is_auto

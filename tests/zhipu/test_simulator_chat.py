@@ -403,3 +403,39 @@ def test_web_search_answers_cite_the_first_two_results(api):
     ).json()
     assert "[ref_1][ref_2]" in body["choices"][0]["message"]["content"]
     assert [r["refer"] for r in body["web_search"]] == ["ref_1", "ref_2"]
+
+
+@pytest.mark.parametrize(
+    ("system", "said", "title"),
+    [
+        (
+            "Write a short title for the conversation below.",
+            "User: Plan a trip to Kyoto, three days please\n\nAssistant: Sure.",
+            "Plan a trip to Kyoto, three",
+        ),
+        (
+            "请为下面的对话写一个标题。",
+            "User: 帮我写一首关于春天的诗，要押韵\n\nAssistant: 好的",
+            "帮我写一首关于春天的诗",
+        ),
+        ("Reply with a title only", "Why is the sky blue?", "Why is the sky blue"),
+    ],
+)
+def test_title_request_gets_a_short_title_not_a_quote(api, system, said, title):
+    messages = [{"role": "system", "content": system}, *user(said)]
+
+    reply = api.post(
+        "chat/completions", json={"model": "glm-4-flash", "messages": messages}
+    )
+
+    assert reply.json()["choices"][0]["message"]["content"] == title
+
+
+def test_a_system_prompt_without_title_gets_the_usual_reply(api):
+    messages = [{"role": "system", "content": "Be brief."}, *user("hello")]
+
+    reply = api.post("chat/completions", json={"model": "glm-4", "messages": messages})
+
+    assert reply.json()["choices"][0]["message"]["content"].startswith(
+        'You said: "hello"'
+    )

@@ -1,7 +1,10 @@
 """`manage.py runapp`: run the whole app on this machine, and stop it all together.
 
 That is Daphne (web and websockets), a Celery worker with its beat scheduler, and the
-GLM simulator when no ZHIPUAI_API_KEY is set.
+GLM simulator when no ZHIPUAI_API_KEY is set. By default the processes log warnings
+and errors only (no access-log line per request, no Celery banner), and the "GLM Web
+is running at" line is the last one printed, once every process is up; `--verbose`
+gives each process its usual output.
 """
 
 from __future__ import annotations
@@ -14,11 +17,14 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from glmweb.celery import READY_FILE_ENV
 
 PR_SET_PDEATHSIG = 1
 
@@ -31,12 +37,48 @@ def die_with_parent() -> None:
         pass  # not Linux: children still stop when runapp stops normally
 
 
-def start(argv: list[str]) -> subprocess.Popen:
+def start(argv: list[str], env: dict[str, str]) -> subprocess.Popen:
     """Start one of the app's processes in its own session, so a terminal's Ctrl-C
     reaches only runapp, which then stops each child exactly once."""
     return subprocess.Popen(
-        argv, cwd=settings.BASE_DIR, start_new_session=True, preexec_fn=die_with_parent
+        argv,
+        cwd=settings.BASE_DIR,
+        env=env,
+        start_new_session=True,
+        preexec_fn=die_with_parent,
     )
+
+
+def quiet_environment() -> dict[str, str]:
+    """The children's environment for a quiet run: warnings and errors only (unless
+    LOG_LEVEL says otherwise), and the worker's start-up notices left out."""
+    env = dict(os.environ)
+    env.setdefault("LOG_LEVEL", "WARNING")
+    # Celery warns at every start when it runs as root (containers, this machine's
+    # CI); the person running `make run` cannot act on it.
+    env["PYTHONWARNINGS"] = ",".join(
+        filter(
+            None,
+            [
+                env.get("PYTHONWARNINGS", ""),
+                "ignore:You're running the worker with superuser privileges",
+            ],
+        )
+    )
+    return env
+
+
+def wait_for_file(path: Path, children: list[subprocess.Popen], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(child.poll() is not None for child in children):
+            raise CommandError(
+                "a process exited while the app was starting; see its output above"
+            )
+        if path.exists():
+            return
+        time.sleep(0.2)
+    raise CommandError(f"the Celery worker was not ready within {timeout:.0f} s")
 
 
 def port_is_open(port: int, host: str = "127.0.0.1") -> bool:
@@ -68,6 +110,10 @@ def wait_until_healthy(
 class Command(BaseCommand):
     help = "Run the web server, a Celery worker and (with no API key) the simulator."
 
+    def progress(self, step: str) -> None:
+        self.stdout.write(f"{step}…")
+        self.stdout.flush()
+
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--host", default=os.environ.get("GLMWEB_HOST", "127.0.0.1")
@@ -78,14 +124,31 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-worker", action="store_true", help="do not start a Celery worker here"
         )
+        parser.add_argument(
+            "--verbose",
+            action="store_true",
+            help="every process's usual output: access log, Celery banner, INFO logs",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         host, port = options["host"], options["port"]
+        verbose = options["verbose"]
+        self.progress("Preparing the database")
         call_command("migrate", interactive=False, verbosity=0)
         if not settings.DEBUG:
+            self.progress("Collecting the static files")
             call_command("collectstatic", interactive=False, verbosity=0)
 
+        ready_file = settings.VAR_DIR / "worker.ready"
+        ready_file.unlink(missing_ok=True)
+        env = dict(os.environ) if verbose else quiet_environment()
+        env[READY_FILE_ENV] = str(ready_file)
         python = sys.executable
+        self.progress(
+            "Starting the web server"
+            + ("" if options["no_worker"] else ", a Celery worker")
+            + ("" if settings.ZHIPUAI_API_KEY else " and the GLM simulator")
+        )
         children: list[subprocess.Popen] = []
         if not settings.ZHIPUAI_API_KEY:
             sim_port = settings.GLMWEB_SIMULATOR_PORT
@@ -96,7 +159,8 @@ class Command(BaseCommand):
             else:
                 children.append(
                     start(
-                        [python, "manage.py", "runsimulator", "--port", str(sim_port)]
+                        [python, "manage.py", "runsimulator", "--port", str(sim_port)],
+                        env,
                     )
                 )
         if not options["no_worker"]:
@@ -106,13 +170,15 @@ class Command(BaseCommand):
                         python,
                         "-m",
                         "celery",
+                        *([] if verbose else ["--quiet"]),  # no start-up banner
                         "-A",
                         "glmweb",
                         "worker",
                         "--beat",
-                        "--loglevel=INFO",
                         f"--schedule={settings.VAR_DIR / 'celerybeat-schedule'}",
-                    ]
+                        f"--loglevel={env.get('LOG_LEVEL', 'INFO')}",
+                    ],
+                    env,
                 )
             )
         children.append(
@@ -125,8 +191,11 @@ class Command(BaseCommand):
                     host,
                     "-p",
                     str(port),
+                    # Daphne writes an access-log line per request from verbosity 1.
+                    *([] if verbose else ["-v", "0"]),
                     "glmweb.asgi:application",
-                ]
+                ],
+                env,
             )
         )
 
@@ -147,14 +216,17 @@ class Command(BaseCommand):
             wait_until_healthy(
                 f"http://{shown_host}:{port}/healthz", children, timeout=60
             )
+            if not options["no_worker"]:
+                wait_for_file(ready_file, children, timeout=60)
             upstream = (
                 "the GLM simulator"
                 if not settings.ZHIPUAI_API_KEY
                 else "the ZhipuAI platform"
             )
+            self.stdout.write(f"Replies come from {upstream}; Ctrl-C stops everything.")
+            # Last and on a line of its own, so it is what the terminal shows.
             self.stdout.write(
                 self.style.SUCCESS(f"GLM Web is running at http://{shown_host}:{port}/")
-                + f" (replies from {upstream}; Ctrl-C stops everything)"
             )
             self.stdout.flush()
             while not stopping and all(child.poll() is None for child in children):

@@ -199,6 +199,8 @@ def _reply_text(
         return replies.roleplay_reply(
             meta["bot_name"], meta["user_name"], said, zh=zh
         ), None
+    if _asks_for_title(messages):
+        return replies.title_reply(said), None
     notes = _media_notes(model, messages, zh)
     search = None
     options = websearch.search_options(body.get("tools"))
@@ -206,6 +208,13 @@ def _reply_text(
         search = websearch.search_results(options, said)
         notes.insert(0, websearch.citation(zh=zh, count=len(search or [None])))
     return replies.chat_reply(str(body.get("model")), said, notes, zh=zh), search
+
+
+def _asks_for_title(messages: list[Any]) -> bool:
+    system = next((m for m in messages if m.get("role") == "system"), None)
+    return system is not None and bool(
+        replies.TITLE_REQUEST_RE.search(message_text(system.get("content")))
+    )
 
 
 def _media_notes(model: ModelInfo, messages: list[Any], zh: bool) -> list[str]:

@@ -54,6 +54,29 @@ def chat_reply(model: str, user_text: str, notes: list[str], *, zh: bool) -> str
     )
 
 
+# A request whose system prompt asks for a title (the app's automatic titles) gets one,
+# not a quoted reply: a conversation list of `You said: "User: …` read like a bug.
+TITLE_REQUEST_RE = re.compile(r"\btitle\b|标题", re.IGNORECASE)
+# Title prompts carry the exchange as a transcript; the user's turn names the topic.
+TRANSCRIPT_USER_RE = re.compile(r"^\s*User:\s*(.*?)(?:\n\s*\nAssistant:|\Z)", re.S)
+TITLE_WORDS = 6
+TITLE_CJK_CHARS = 12
+
+
+def title_reply(user_text: str) -> str:
+    """Return a short title made of the opening words of the user's turn: at most six
+    words, or twelve characters of Chinese."""
+    match = TRANSCRIPT_USER_RE.match(user_text)
+    said = match.group(1) if match else user_text
+    line = next((ln.strip() for ln in said.splitlines() if ln.strip()), "")
+    if is_chinese(line):
+        title = line[:TITLE_CJK_CHARS]
+    else:
+        title = " ".join(line.split()[:TITLE_WORDS])
+    title = title.rstrip("。.!！?？:：;；,，、 ")
+    return title or "New conversation"
+
+
 def roleplay_reply(bot_name: str, user_name: str, user_text: str, *, zh: bool) -> str:
     """Return a charglm/emohaa reply that names both sides of the role-play."""
     summary = summarize(user_text)
