@@ -7,7 +7,7 @@ indistinguishable from a missing one (Http404, never 403).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -18,11 +18,11 @@ from django.db.models import OuterRef, Q, Subquery
 from django.http import Http404
 from django.utils import timezone
 
-from chat import attachments, conversation_settings, versions
+from chat import attachments, conversation_settings, search, versions
 from chat.models import Attachment, Conversation, Message, Summary
 
-# The sidebar shows at most this many conversations (search narrows it down).
-SIDEBAR_LIMIT = 500
+# The sidebar loads this many conversations at a time (more as it scrolls).
+SIDEBAR_PAGE = 100
 # Characters of context on each side of a search match in a snippet.
 SNIPPET_RADIUS = 40
 
@@ -37,6 +37,42 @@ class ConversationHit:
 
     conversation: Conversation
     snippet: str | None = None
+
+
+@dataclass(frozen=True)
+class SidebarPage:
+    """A page of sidebar rows and the cursor of the next page (None: the last)."""
+
+    hits: list[ConversationHit]
+    next_cursor: str | None
+
+
+class InvalidCursor(ValueError):
+    """A sidebar cursor this module did not make."""
+
+
+def _cursor_of(conversation: Conversation) -> str:
+    # The sidebar's order (pinned, updated_at, id), so a page starts after the last
+    # row of the one before whatever was added or moved up meanwhile.
+    pinned = int(conversation.pinned)
+    return f"{pinned}_{conversation.updated_at.isoformat()}_{conversation.pk}"
+
+
+def _after_cursor(cursor: str) -> Q:
+    try:
+        pinned_text, updated_text, pk_text = cursor.split("_")
+        pinned = pinned_text == "1"
+        if pinned_text not in {"0", "1"}:
+            raise ValueError(cursor)
+        updated = datetime.fromisoformat(updated_text)
+        pk = UUID(pk_text)
+    except ValueError as invalid:
+        raise InvalidCursor(cursor) from invalid
+    return (
+        Q(pinned__lt=pinned)
+        | Q(pinned=pinned, updated_at__lt=updated)
+        | Q(pinned=pinned, updated_at=updated, pk__lt=pk)
+    )
 
 
 def get_owned_conversation(
@@ -149,34 +185,47 @@ def _snippet(text: str, query: str) -> str:
 
 
 def list_conversations(
-    user: User, *, query: str = "", archived: bool = False
-) -> list[ConversationHit]:
-    """Return `user`'s live conversations, pinned first, then most recent first.
+    user: User,
+    *,
+    query: str = "",
+    archived: bool = False,
+    cursor: str = "",
+    limit: int = SIDEBAR_PAGE,
+) -> SidebarPage:
+    """Return a page of `user`'s live conversations, pinned first, then most recent
+    first, starting after `cursor` (a SidebarPage's next_cursor; InvalidCursor if it
+    is not one).
 
     With `query`, only those whose title or any visible message contains it
-    (case-insensitive); a match on message text carries a snippet around the newest
-    matching message. Two queries at most, whatever the number of rows.
+    (case-insensitive, chat.search); a match on message text carries a snippet around
+    the newest matching message. Two queries at most, whatever the number of rows.
     """
     rows = Conversation.objects.filter(
         owner=user, deleted_at__isnull=True, archived=archived
     )
+    if cursor:
+        rows = rows.filter(_after_cursor(cursor))
     query = query.strip()
     if query:
+        hits_here = search.matching_messages(query)
         newest_hit = (
-            Message.objects.filter(
-                conversation=OuterRef("pk"),
-                superseded=False,
-                content__icontains=query,
-            )
+            hits_here.filter(conversation=OuterRef("pk"))
             .order_by("-created_at", "-id")
             .values("id")[:1]
         )
-        rows = rows.annotate(hit_id=Subquery(newest_hit)).filter(
-            Q(title__icontains=query) | Q(hit_id__isnull=False)
-        )
-    conversations = list(rows.order_by("-pinned", "-updated_at")[:SIDEBAR_LIMIT])
+        # The filter names the matching conversations without the per-row
+        # subquery, which then runs only for the rows of the page.
+        rows = rows.filter(
+            Q(title__icontains=query) | Q(pk__in=hits_here.values("conversation_id"))
+        ).annotate(hit_id=Subquery(newest_hit))
+    page = list(rows.order_by("-pinned", "-updated_at", "-pk")[: limit + 1])
+    next_cursor = _cursor_of(page[limit - 1]) if len(page) > limit else None
+    conversations = page[:limit]
     if not query:
-        return [ConversationHit(conversation) for conversation in conversations]
+        return SidebarPage(
+            [ConversationHit(conversation) for conversation in conversations],
+            next_cursor,
+        )
     # The annotation's column, which the model class does not declare.
     hit_of = {c.pk: getattr(c, "hit_id", None) for c in conversations}
     hit_ids = [hit for hit in hit_of.values() if hit is not None]
@@ -188,7 +237,7 @@ def list_conversations(
         if query.lower() not in conversation.title.lower() and hit:
             snippet = _snippet(texts.get(hit, ""), query)
         hits.append(ConversationHit(conversation, snippet))
-    return hits
+    return SidebarPage(hits, next_cursor)
 
 
 def visible_messages(conversation: Conversation) -> list[Message]:

@@ -30,7 +30,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from chat import attachments, conversation_settings, dbpool, versions
+from chat import attachments, conversation_settings, dbpool, message_pages, versions
 from chat.models import Conversation, Message, Summary
 
 
@@ -425,24 +425,19 @@ def interrupt_orphan(
 
 def load_history(
     conversation_id: str, owner_id: int
-) -> tuple[Conversation, list[Message], list[Summary]] | None:
-    """Return a live conversation of this owner with its visible messages (oldest
-    first, with their versions) and summaries, or None. Four queries, whatever the
-    length."""
+) -> tuple[Conversation, message_pages.MessagePage, list[Summary]] | None:
+    """Return a live conversation of this owner with its newest page of visible
+    messages (oldest first, with their versions; chat.message_pages) and its summaries,
+    or None. Five queries, whatever the length."""
     try:
         conversation = Conversation.objects.get(
             pk=conversation_id, owner_id=owner_id, deleted_at__isnull=True
         )
     except (Conversation.DoesNotExist, ValueError, ValidationError):
         return None
-    messages = list(
-        attachments.with_attachments(
-            Message.objects.filter(conversation=conversation, superseded=False)
-        ).order_by("created_at", "id")
-    )
-    versions.attach_versions(messages)
+    page = message_pages.page_before(conversation)
     summaries = list(Summary.objects.filter(conversation=conversation))
-    return conversation, messages, summaries
+    return conversation, page, summaries
 
 
 def get_message(message_id: int) -> Message | None:

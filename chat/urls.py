@@ -25,6 +25,11 @@ urlpatterns = [
         name="api_conversation",
     ),
     path(
+        "api/conversations/<uuid:conversation_id>/messages/",
+        views.api_conversation_messages,
+        name="api_conversation_messages",
+    ),
+    path(
         "api/conversations/<uuid:conversation_id>/restore/",
         views.api_conversation_restore,
         name="api_conversation_restore",

@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 from django.views import csrf as django_csrf
 from django.views.decorators.csrf import ensure_csrf_cookie
 
-from chat import catalog, conversations, exports, presets
+from chat import catalog, conversations, exports, message_pages, presets
 from chat.forms import ConversationForm, PresetForm, error_fields
 from chat.serializers import conversation_dict, message_dict, summary_dict
 from glmweb.accounts.requests import AuthenticatedRequest
@@ -140,6 +140,7 @@ def page_urls() -> dict[str, str]:
         "conversations": reverse("chat:api_conversations"),
         "conversation": conversation("chat:api_conversation"),
         "conversation_restore": conversation("chat:api_conversation_restore"),
+        "conversation_messages": conversation("chat:api_conversation_messages"),
         "export_md": conversation("chat:api_export_markdown"),
         "export_json": conversation("chat:api_export_json"),
         "greeting": conversation("chat:api_conversation_greeting"),
@@ -238,20 +239,29 @@ def _detail(conversation: Any) -> dict[str, Any]:
 
 @api("GET", "POST")
 def api_conversations(request: ApiRequest) -> HttpResponse:
-    """GET: the sidebar (?q= searches titles and message text, ?archived=1).
+    """GET: a page of the sidebar (?q= searches titles and message text, ?archived=1,
+    ?cursor= the previous page's next_cursor).
     POST: create a conversation from optional settings."""
     if request.method == "GET":
         archived = request.GET.get("archived", "0").lower() in {"1", "true", "yes"}
-        hits = conversations.list_conversations(
-            request.user, query=request.GET.get("q", ""), archived=archived
-        )
+        try:
+            page = conversations.list_conversations(
+                request.user,
+                query=request.GET.get("q", ""),
+                archived=archived,
+                cursor=request.GET.get("cursor", ""),
+            )
+        except conversations.InvalidCursor:
+            return error_response(
+                400, "invalid_cursor", _("This list cannot be continued; reload it.")
+            )
         rows = []
-        for hit in hits:
+        for hit in page.hits:
             row: dict[str, Any] = dict(conversation_dict(hit.conversation))
             if hit.snippet is not None:
                 row["snippet"] = hit.snippet
             rows.append(row)
-        return _ok({"conversations": rows})
+        return _ok({"conversations": rows, "next_cursor": page.next_cursor})
     form = ConversationForm(request.data, partial=True)
     if not form.is_valid():
         return _invalid(form)
@@ -276,6 +286,34 @@ def api_conversation(request: ApiRequest, conversation_id: UUID) -> HttpResponse
         return _invalid(form)
     conversations.update_conversation(conversation, **form.cleaned_changes())
     return _ok({"conversation": conversation_dict(conversation)})
+
+
+def _int_param(request: ApiRequest, name: str) -> int | None:
+    text = request.GET.get(name, "")
+    return int(text) if text.isdigit() else None
+
+
+@api("GET")
+def api_conversation_messages(
+    request: ApiRequest, conversation_id: UUID
+) -> HttpResponse:
+    """GET: a page of visible messages, oldest first, before message ?before= (the
+    newest page without it), ?limit= of them (chat.message_pages)."""
+    conversation = conversations.get_owned_conversation(request.user, conversation_id)
+    before = _int_param(request, "before")
+    limit = _int_param(request, "limit") or message_pages.PAGE_SIZE
+    if request.GET.get("before") and before is None:
+        return error_response(
+            400, "invalid_cursor", _("These messages cannot be loaded; reload.")
+        )
+    page = message_pages.page_before(conversation, before, limit)
+    language = get_language() or "zh-hans"
+    return _ok(
+        {
+            "messages": [message_dict(m, language) for m in page.messages],
+            "has_more": page.has_more,
+        }
+    )
 
 
 @api("POST", json_body=False)

@@ -38,11 +38,12 @@ async def aopen(
     if loaded is None:
         await hub.detach(conversation_id, viewer)
         return None
-    conversation, messages, summaries = loaded
+    conversation, page, summaries = loaded
     live = hub.replies.get(conversation_id)
     streaming = None
     foreign = []
-    for message in messages:
+    # Only the latest answer streams, and the newest page holds it.
+    for message in page.messages:
         if message.status != Message.Status.STREAMING:
             continue
         if live is not None and live.message_id == message.pk:
@@ -50,7 +51,7 @@ async def aopen(
         else:
             foreign.append(message.pk)
     frame = protocol.conversation_history(
-        conversation, messages, summaries, streaming, viewer.language
+        conversation, page, summaries, streaming, viewer.language
     )
     return frame, foreign
 

@@ -26,6 +26,7 @@ from django.conf import settings
 from chat import serializers
 
 if TYPE_CHECKING:
+    from chat.message_pages import MessagePage
     from chat.models import Conversation, Message, Summary
     from chat.turns import Turn
 
@@ -80,17 +81,19 @@ def pick(frames: Frames, language: str) -> str:
 
 def conversation_history(
     conversation: Conversation,
-    messages: Iterable[Message],
+    page: MessagePage,
     summaries: Iterable[Summary],
     streaming: Mapping[str, Any] | None,
     language: str,
 ) -> str:
-    """Return a socket's first frame: the conversation and its visible messages."""
+    """Return a socket's first frame: the conversation and its newest page of visible
+    messages (`has_more`: older ones exist; the page fetches them over HTTP)."""
     return _encode(
         {
             "type": "conversation.history",
             "conversation": serializers.conversation_dict(conversation),
-            "messages": [serializers.message_dict(m, language) for m in messages],
+            "messages": [serializers.message_dict(m, language) for m in page.messages],
+            "has_more": page.has_more,
             "summaries": [serializers.summary_dict(s) for s in summaries],
             "streaming": _snapshot(streaming) if streaming is not None else None,
         }

@@ -61,9 +61,15 @@ export async function request(method, url, body = undefined) {
 }
 
 export const api = {
-  listConversations: (query = "", archived = false) => {
+  listConversations: (query = "", archived = false, cursor = "") => {
     const params = new URLSearchParams({ q: query, archived: archived ? "1" : "0" });
+    if (cursor) params.set("cursor", cursor);
     return request("GET", `${url("conversations")}?${params}`);
+  },
+  /** A page of visible messages before message `before` (docs/chat.md). */
+  olderMessages: (id, before) => {
+    const params = new URLSearchParams({ before: String(before) });
+    return request("GET", `${url("conversation_messages", id)}?${params}`);
   },
   createConversation: (fields) => request("POST", url("conversations"), fields),
   updateConversation: (id, fields) => request("PATCH", url("conversation", id), fields),

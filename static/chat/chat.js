@@ -83,8 +83,10 @@ class ChatPage {
         onGreeting: (index) => this.chooseGreeting(index),
         onContinue: (message) => this.continueReply(message),
         onSelectVersion: (messageId) => this.selectVersion(messageId),
+        onNearTop: () => this.loadOlder(),
       },
     );
+    this.loadingOlder = false;
     this.composer = new Composer({
       onSend: (text) => this.send(text),
       onStop: () => this.stop(),
@@ -182,6 +184,28 @@ class ChatPage {
     this.view.setCharacter(null);
     this.view.setAgent(false);
     this.view.redraw();
+  }
+
+  /** Fetch the page of messages before the oldest shown (the reader scrolled up). */
+  async loadOlder() {
+    const id = this.conversationId;
+    const before = this.thread.oldestId();
+    if (!id || before === null || !this.thread.hasMore || this.loadingOlder) return;
+    const epoch = this.thread.epoch;
+    this.loadingOlder = true;
+    let data;
+    try {
+      data = await api.olderMessages(id, before);
+    } catch (error) {
+      showToast(error.message, { kind: "error" });
+      return;
+    } finally {
+      this.loadingOlder = false;
+    }
+    // Another conversation, or a new history (reconnect), came meanwhile.
+    if (id !== this.conversationId || epoch !== this.thread.epoch) return;
+    if (this.thread.oldestId() !== before) return;
+    this.view.draw(this.thread.prepend(data.messages || [], data.has_more));
   }
 
   /** Open the character's story with another of its greetings (before the first reply). */

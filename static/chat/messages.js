@@ -23,6 +23,8 @@ const ENDINGS = {
 };
 
 const BOTTOM_SLACK_PX = 48;
+// Older messages are asked for when the reader scrolls this close to the top.
+const TOP_SLACK_PX = 600;
 
 export class MessageView {
   /**
@@ -49,6 +51,7 @@ export class MessageView {
     scroller.addEventListener("scroll", () => {
       this.stick = this.atBottom();
       this.jump.hidden = this.stick;
+      if (scroller.scrollTop < TOP_SLACK_PX && this.thread.hasMore) this.handlers.onNearTop?.();
     });
     this.jump.addEventListener("click", () => this.scrollToBottom(true));
     list.addEventListener("click", (event) => this.onClick(event));
@@ -72,6 +75,10 @@ export class MessageView {
     if (!change) return;
     if (change.reset) {
       this.redraw();
+      return;
+    }
+    if (change.older.length) {
+      this.drawOlder(change.older);
       return;
     }
     for (const record of change.removed) this.drop(record);
@@ -144,6 +151,38 @@ export class MessageView {
     for (const summary of this.thread.summaries) this.addSummary(summary);
     this.refreshActions();
     this.scrollToBottom(true);
+  }
+
+  /**
+   * Put older messages above the ones shown, the reader's view staying where it was
+   * (the scroll offset grows by the height added above it).
+   */
+  drawOlder(records) {
+    const scroller = this.scroller;
+    const fromBottom = scroller.scrollHeight - scroller.scrollTop;
+    const first = this.list.querySelector(".msg");
+    const nodes = records.map((record) => {
+      const entry = this.build(record);
+      this.entries.set(record, entry);
+      this.renderEntry(entry, true);
+      return entry.node;
+    });
+    if (first) first.before(...nodes);
+    else this.list.append(...nodes);
+    this.placeSummaries();
+    this.refreshActions();
+    scroller.scrollTop = scroller.scrollHeight - fromBottom;
+  }
+
+  /** Put each summary's notice after the message it ends with, or first when that
+   * message is not loaded (it is older than every message shown). */
+  placeSummaries() {
+    for (const node of this.list.querySelectorAll(".summary-notice")) {
+      const summary = this.thread.summaries.find((s) => String(s.id) === node.dataset.summaryId);
+      const anchor = summary && this.entries.get(this.thread.saved.get(summary.covers_until));
+      if (anchor) anchor.node.after(node);
+      else this.list.prepend(node);
+    }
   }
 
   /** Show an unconfirmed send the Thread now holds (scrolling to it). */

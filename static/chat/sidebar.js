@@ -73,6 +73,12 @@ export class Sidebar {
       if (!event.target.closest(".conv-menu, .conv-more")) this.closeMenu();
     });
     this.list.addEventListener("click", (event) => this.onClick(event));
+    // The API gives the list a page at a time: the next comes as the reader nears
+    // the end of what is shown.
+    this.nextCursor = null;
+    this.loadingMore = false;
+    this.nav = this.list.closest(".conv-nav");
+    this.nav.addEventListener("scroll", () => this.maybeLoadMore(), { passive: true });
     this.setCollapsed(storedCollapsed(), { save: false });
   }
 
@@ -129,7 +135,37 @@ export class Sidebar {
     }
     // An older, slower answer must not overwrite a newer search's.
     if (generation !== this.generation) return;
+    this.nextCursor = data.next_cursor || null;
     this.render(data.conversations || [], query);
+    this.maybeLoadMore();
+  }
+
+  /** Load the next page when the end of the list is within a screen's height. */
+  async maybeLoadMore() {
+    if (!this.nextCursor || this.loadingMore) return;
+    const nav = this.nav;
+    if (nav.scrollHeight - nav.scrollTop - nav.clientHeight > nav.clientHeight) return;
+    const generation = this.generation;
+    this.loadingMore = true;
+    let data;
+    try {
+      data = await api.listConversations(this.search.value.trim(), this.archived, this.nextCursor);
+    } catch (error) {
+      // Said once; the list goes on from its first page at the next refresh.
+      this.nextCursor = null;
+      this.handlers.onError(error);
+      return;
+    } finally {
+      this.loadingMore = false;
+    }
+    // A new search or tab started meanwhile: its own first page replaces the list.
+    if (generation !== this.generation) return;
+    this.nextCursor = data.next_cursor || null;
+    const rows = (data.conversations || []).filter((c) => !this.items.has(c.id));
+    for (const conversation of rows) this.items.set(conversation.id, conversation);
+    this.list.append(...rows.map((c) => this.item(c)));
+    this.markCurrent();
+    this.maybeLoadMore();
   }
 
   render(conversations, query) {

@@ -13,16 +13,18 @@ class Record {
 
 /**
  * What a frame changed, for the view: `reset` (redraw everything), `records` (added or
- * changed), `removed`, a new `summary`, and `streamed` (only text grew: draw it on the
- * next animation frame, not now).
+ * changed), `removed`, a new `summary`, `streamed` (only text grew: draw it on the
+ * next animation frame, not now) and `older` (a page of older messages, oldest first,
+ * now before all the others).
  */
 export class Change {
-  constructor({ reset = false, records = [], removed = [], summary = null, streamed = false } = {}) {
+  constructor({ reset = false, records = [], removed = [], summary = null, streamed = false, older = [] } = {}) {
     this.reset = reset;
     this.records = records;
     this.removed = removed;
     this.summary = summary;
     this.streamed = streamed;
+    this.older = older;
   }
 }
 
@@ -31,6 +33,11 @@ export class Thread {
     this.saved = new Map(); // message id -> Record, in the conversation's order
     this.pending = new Map(); // client_id -> Record of a send not yet confirmed
     this.summaries = [];
+    // The history holds the newest page; `hasMore`: older visible messages exist on
+    // the server. `epoch` grows with every reset, so a page asked for before one is
+    // not put into the history that replaced it.
+    this.hasMore = false;
+    this.epoch = 0;
   }
 
   /** Apply one server frame; return the Change, or null when it changed nothing here. */
@@ -38,6 +45,7 @@ export class Thread {
     switch (frame.type) {
       case "conversation.history":
         this.reset(frame.messages || [], frame.summaries || [], frame.streaming || null);
+        this.hasMore = Boolean(frame.has_more);
         return new Change({ reset: true });
       case "message.created": {
         const removed = this.remove(frame.superseded || []);
@@ -83,11 +91,38 @@ export class Thread {
 
   /** Replace everything with the server's history (and the reply streaming now). */
   reset(messages, summaries = [], streaming = null) {
+    this.epoch += 1;
+    this.hasMore = false;
     this.saved.clear();
     this.pending.clear();
     for (const message of messages) this.upsert(message);
     if (streaming) this.snapshot(streaming);
     this.summaries = [...summaries];
+  }
+
+  /** Return the id of the oldest message held (where the next older page ends). */
+  oldestId() {
+    for (const id of this.saved.keys()) return id;
+    return null;
+  }
+
+  /**
+   * Put a page of older messages (oldest first, from GET …/messages/?before=) before
+   * the ones held; return the Change. A message already held is not added twice.
+   */
+  prepend(messages, hasMore) {
+    const older = [];
+    const held = this.saved;
+    this.saved = new Map();
+    for (const message of messages) {
+      if (held.has(message.id) || this.saved.has(message.id)) continue;
+      const record = new Record(message);
+      this.saved.set(message.id, record);
+      older.push(record);
+    }
+    for (const [id, record] of held) this.saved.set(id, record);
+    this.hasMore = Boolean(hasMore);
+    return new Change({ older });
   }
 
   /** Add a user message the server has not confirmed yet; return its Record. */

@@ -28,6 +28,8 @@ def _conversation_requests(cid: object) -> list[tuple[str, str, dict]]:
         ("post", f"/api/conversations/{cid}/restore/", {}),
         ("get", f"/api/conversations/{cid}/export.md", {}),
         ("get", f"/api/conversations/{cid}/export.json", {}),
+        ("get", f"/api/conversations/{cid}/messages/", {}),
+        ("get", f"/api/conversations/{cid}/messages/?before=1", {}),
     ]
 
 
@@ -80,7 +82,7 @@ def test_other_users_preset_is_404_for_change_and_delete(alice_client, mallorys)
 @pytest.mark.django_db
 def test_other_users_conversations_never_listed_or_found(alice_client, mallorys):
     body = alice_client.get("/api/conversations/?q=secret").json()
-    assert body == {"conversations": []}
+    assert body == {"conversations": [], "next_cursor": None}
     presets = alice_client.get("/api/presets/").json()
     assert presets["own"] == []
 
@@ -96,7 +98,10 @@ def test_soft_deleted_conversation_is_404_until_restored(
     assert deleted["conversation"]["id"] == str(conversation.pk)
     assert alice_client.get(url).status_code == 404
     assert alice_client.get(f"/c/{conversation.pk}/").status_code == 404
-    assert alice_client.get("/api/conversations/").json() == {"conversations": []}
+    assert alice_client.get("/api/conversations/").json() == {
+        "conversations": [],
+        "next_cursor": None,
+    }
     restored = alice_client.post(f"{url}restore/")
     assert restored.status_code == 200
     assert alice_client.get(url).status_code == 200
@@ -114,6 +119,7 @@ def test_anonymous_api_gets_401_json_and_pages_redirect(
         "/api/conversations/",
         f"/api/conversations/{conversation.pk}/",
         f"/api/conversations/{conversation.pk}/export.json",
+        f"/api/conversations/{conversation.pk}/messages/",
         "/api/presets/",
         "/api/models/",
     ):
