@@ -9,16 +9,15 @@ their outputs go out as reply.tools frames and are saved on the Message.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 
 from chat import assistants, dbpool, turns
 from chat.models import Conversation, Message
-from chat.replies import protocol
+from chat.replies import endings, protocol
 from chat.replies.hub import Hub
 from chat.replies.live import LiveReply
-from chat.replies.runner import FINISH_ERRORS, finish
+from chat.replies.runner import finish
 from glmweb import zhipu
 
 logger = logging.getLogger(__name__)
@@ -42,13 +41,9 @@ async def arun(hub: Hub, live: LiveReply, turn: turns.Turn) -> None:
     """Stream the agent's reply, then save and announce how it ended (always)."""
     assert turn.assistant is not None and turn.reply_to_id is not None
     conversation = turn.conversation
-    status = Message.Status.COMPLETE
-    error: zhipu.GLMError | None = None
-    error_code = ""
-    usage: zhipu.Usage | None = None
-    request_id = finish_reason = ""
+    ending = endings.Ending()
     platform_id = conversation.assistant_conversation_id
-    try:
+    async with ending.guard(live, "agent reply"):
         await hub.follow(live)
         question = await _aquestion(turn.reply_to_id)
         options = {"conversation_id": platform_id} if platform_id else {}
@@ -63,10 +58,7 @@ async def arun(hub: Hub, live: LiveReply, turn: turns.Turn) -> None:
                     platform_id = delta.conversation_id
                 if delta.content:
                     live.pending_content.append(delta.content)
-                    if live.seq == 0 and not live.dirty:
-                        await hub.flush(live)
-                    else:
-                        hub.mark_dirty(live)
+                    await hub.text_arrived(live)
                 if delta.tool_calls:
                     await hub.flush(live)  # the text before the call goes first
                     live.tool_calls += [
@@ -76,29 +68,7 @@ async def arun(hub: Hub, live: LiveReply, turn: turns.Turn) -> None:
                         live.conversation_id,
                         protocol.reply_tools(live.message_id, live.tool_calls),
                     )
-                if delta.usage is not None:
-                    usage = delta.usage
-                if delta.request_id:
-                    request_id = delta.request_id
-                if delta.finish_reason:
-                    finish_reason = delta.finish_reason
-                    error_code = FINISH_ERRORS.get(finish_reason, error_code)
-    except asyncio.CancelledError:
-        if not live.stop_requested:
-            raise  # cancelled from outside the hub: recovery will mark it interrupted
-        task = asyncio.current_task()
-        if task is not None:
-            task.uncancel()
-        if live.shutting_down:
-            error_code = "server_restarted"
-        else:
-            status = Message.Status.STOPPED
-    except zhipu.GLMError as exc:
-        error = exc
-        error_code = exc.kind
-    except Exception:
-        logger.exception("agent reply %s failed", live.message_id)
-        error_code = "error"
+                ending.note(delta)
     live.finishing = True
     try:
         await hub.flush(live)
@@ -111,19 +81,14 @@ async def arun(hub: Hub, live: LiveReply, turn: turns.Turn) -> None:
         except Exception:
             logger.exception("keeping agent conversation %s failed", platform_id)
     content, _reasoning = live.full_text()
-    if error_code and status != Message.Status.STOPPED:
-        status = Message.Status.INTERRUPTED if content else Message.Status.ERROR
+    usage = ending.usage
     outcome = turns.ReplyOutcome(
-        status=status,
+        status=ending.settle(bool(content)),
         content=content,
         tool_calls=live.tool_calls,
-        error_code=error_code if status != Message.Status.STOPPED else "",
-        error_upstream_code=(error.code or "") if error else "",
-        error_message=error.message if error else "",
-        error_detail=error.platform_message if error else "",
+        **ending.error_fields(),
         prompt_tokens=usage.prompt_tokens if usage else None,
         completion_tokens=usage.completion_tokens if usage else None,
-        finish_reason=finish_reason,
-        request_id=(error.request_id if error else None) or request_id or "",
+        finish_reason=ending.finish_reason,
     )
     await finish(hub, live, turn.assistant, outcome)

@@ -253,6 +253,14 @@ class Hub:
         if self.replies.get(live.conversation_id) is live:
             del self.replies[live.conversation_id]
 
+    async def text_arrived(self, live: LiveReply) -> None:
+        """New text is pending: a reply's first goes out at once (no tick delay
+        before the first token), the rest with the next tick."""
+        if live.seq == 0 and not live.dirty:
+            await self.flush(live)
+        else:
+            self.mark_dirty(live)
+
     def mark_dirty(self, live: LiveReply) -> None:
         if not live.dirty:
             live.dirty = True

@@ -8,7 +8,6 @@ the database is written once at the end (chat.turns.finish_reply).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 from chat import catalog, history, titles, turns
 from chat.characters import prompting
 from chat.models import Conversation, Message
-from chat.replies import protocol
+from chat.replies import endings, protocol
 from chat.replies.hub import Hub
 from chat.replies.live import LiveReply
 from glmweb import zhipu
@@ -29,11 +28,10 @@ CONTINUE_PROMPT = (
     "Continue your previous answer exactly where it stopped, without repeating "
     "anything already written and without any preamble."
 )
+
+
 # finish_reason values that end a reply with an error rather than a remark
 # (zhipu-api.md §2.3): the content filter, and the platform losing the model.
-FINISH_ERRORS = {"sensitive": "content_blocked", "network_error": "network_error"}
-
-
 def chat_options(conversation: Conversation) -> dict[str, Any]:
     """Return the astream_chat options a conversation's settings ask for."""
     options: dict[str, Any] = {}
@@ -104,14 +102,9 @@ async def arun(hub: Hub, live: LiveReply, turn: turns.Turn) -> None:
     """Stream the reply, then save and announce how it ended (always, even on a bug)."""
     assert turn.assistant is not None
     conversation = turn.conversation
-    status = Message.Status.COMPLETE
-    error: zhipu.GLMError | None = None
-    error_code = ""
-    usage: zhipu.Usage | None = None
-    request_id = ""
-    finish_reason = ""
+    ending = endings.Ending()
     seen_attachments: list[int] = []
-    try:
+    async with ending.guard(live, "reply"):
         # No checkpoint yet: the maintenance loop writes one within
         # GLMWEB_REPLY_CHECKPOINT_SECONDS, and recovery leaves a reply without one
         # alone until it is GLMWEB_REPLY_STALE_SECONDS old.
@@ -138,60 +131,27 @@ async def arun(hub: Hub, live: LiveReply, turn: turns.Turn) -> None:
                 if delta.reasoning:
                     live.pending_reasoning.append(delta.reasoning)
                 if delta.content or delta.reasoning:
-                    if live.seq == 0 and not live.dirty:
-                        # The first text goes out at once: no tick delay before the
-                        # first token.
-                        await hub.flush(live)
-                    else:
-                        hub.mark_dirty(live)
+                    await hub.text_arrived(live)
                 if delta.web_search:
                     live.web_search = [_search_result(r) for r in delta.web_search]
                     await hub.deliver(
                         live.conversation_id,
                         protocol.reply_search(live.message_id, live.web_search),
                     )
-                if delta.usage is not None:
-                    usage = delta.usage
-                if delta.request_id:
-                    request_id = delta.request_id
-                if delta.finish_reason:
-                    finish_reason = delta.finish_reason
-                    error_code = FINISH_ERRORS.get(finish_reason, error_code)
-    except asyncio.CancelledError:
-        if not live.stop_requested:
-            raise  # cancelled from outside the hub: recovery will mark it interrupted
-        task = asyncio.current_task()
-        if task is not None:
-            task.uncancel()
-        if live.shutting_down:
-            error_code = "server_restarted"  # saved as interrupted, all text kept
-        else:
-            status = Message.Status.STOPPED
-    except zhipu.GLMError as exc:
-        error = exc
-        error_code = exc.kind
-    except Exception:
-        logger.exception("reply %s failed", live.message_id)
-        error_code = "error"
+                ending.note(delta)
     live.finishing = True  # a stop from now on must not cancel the saving
     try:
         await hub.flush(live)
     except Exception:
         logger.exception("sending the last frame of reply %s failed", live.message_id)
     content, reasoning = live.full_text()
-    if error_code and status != Message.Status.STOPPED:
-        status = (
-            Message.Status.INTERRUPTED if content or reasoning else Message.Status.ERROR
-        )
+    usage = ending.usage
     outcome = turns.ReplyOutcome(
-        status=status,
+        status=ending.settle(bool(content or reasoning)),
         content=content,
         reasoning=reasoning,
         web_search=live.web_search,
-        error_code=error_code if status != Message.Status.STOPPED else "",
-        error_upstream_code=(error.code or "") if error else "",
-        error_message=error.message if error else "",
-        error_detail=error.platform_message if error else "",
+        **ending.error_fields(),
         prompt_tokens=usage.prompt_tokens if usage else None,
         completion_tokens=_add(
             turn.assistant.completion_tokens if turn.continued else None,
@@ -201,8 +161,7 @@ async def arun(hub: Hub, live: LiveReply, turn: turns.Turn) -> None:
             turn.assistant.reasoning_tokens if turn.continued else None,
             usage.reasoning_tokens if usage and usage.reasoning_tokens else None,
         ),
-        finish_reason=finish_reason,
-        request_id=(error.request_id if error else None) or request_id or "",
+        finish_reason=ending.finish_reason,
         seen_attachments=seen_attachments,
     )
     await finish(hub, live, turn.assistant, outcome)
