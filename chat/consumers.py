@@ -10,11 +10,10 @@ from typing import Any
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils.translation import get_supported_language_variant
-from django.utils.translation.trans_real import parse_accept_lang_header
 
 from chat import frames, message_limits, replies, socket_sessions, turns, versions
 from chat.replies import protocol
+from glmweb import languages
 
 logger = logging.getLogger(__name__)
 
@@ -24,22 +23,13 @@ FORBIDDEN = 4403
 def scope_language(scope: dict[str, Any]) -> str:
     """Return the socket user's language: the django_language cookie, else
     Accept-Language, else settings.LANGUAGE_CODE (as a code of settings.LANGUAGES)."""
-    candidates: list[str] = []
-    cookie = (scope.get("cookies") or {}).get(settings.LANGUAGE_COOKIE_NAME)
-    if cookie:
-        candidates.append(cookie)
-    for name, value in scope.get("headers") or ():
-        if name == b"accept-language":
-            header = value.decode("latin-1")
-            candidates.extend(code for code, _q in parse_accept_lang_header(header))
-    for code in candidates:
-        if code == "*":
-            continue
-        try:
-            return get_supported_language_variant(code)
-        except LookupError:
-            continue
-    return settings.LANGUAGE_CODE
+    cookie = (scope.get("cookies") or {}).get(settings.LANGUAGE_COOKIE_NAME, "")
+    accept = ",".join(
+        value.decode("latin-1")
+        for name, value in scope.get("headers") or ()
+        if name == b"accept-language"
+    )
+    return languages.choose_language(cookie, accept)
 
 
 class ChatConsumer(AsyncWebsocketConsumer):

@@ -68,7 +68,7 @@ FLAG_INVALID = _("Must be true or false.")
 class SettingsInvalid(Exception):
     """Settings were refused; `errors` maps each bad field to its ValidationError.
 
-    `field`, `code` and `error` name the first one (in FIELDS order): the websocket
+    `field` and `error` name the first one (in FIELDS order): the websocket
     reports one refusal per frame.
     """
 
@@ -76,7 +76,6 @@ class SettingsInvalid(Exception):
         super().__init__(errors)
         self.errors = errors
         self.field, self.error = next(iter(errors.items()))
-        self.code = self.error.code or "invalid"
 
 
 def defaults() -> dict[str, Any]:

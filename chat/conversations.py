@@ -265,9 +265,12 @@ def active_summaries(conversation: Conversation) -> list[Summary]:
 
 
 def all_messages(conversation: Conversation) -> list[Message]:
-    """Return every message, superseded ones too, oldest first (for exports)."""
-    return list(
+    """Return every message, superseded ones too, oldest first, with attachments
+    and versions (for exports)."""
+    messages = list(
         attachments.with_attachments(
             Message.objects.filter(conversation=conversation)
         ).order_by("created_at", "id")
     )
+    versions.attach_versions(messages)
+    return messages

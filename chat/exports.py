@@ -184,15 +184,10 @@ def to_json(conversation: Conversation) -> dict[str, Any]:
         },
         "messages": [
             {**message_dict(message, language), "superseded": message.superseded}
-            for message in _with_versions(conversations.all_messages(conversation))
+            for message in conversations.all_messages(conversation)
         ],
         "summaries": [
             {**summary_dict(summary), "active": summary.pk in active_ids}
             for summary in conversation.summaries.order_by("created_at", "id")
         ],
     }
-
-
-def _with_versions(messages: list[Message]) -> list[Message]:
-    versions.attach_versions(messages)
-    return messages

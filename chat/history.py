@@ -72,6 +72,9 @@ class _Loaded:
     conversation: Conversation
     previous: Summary | None
     rounds: list[list[Message]]  # oldest first; the last holds the message answered
+    # The prompt before any summary (the character's and the conversation's own),
+    # built once per reply.
+    system_prompt: str
 
 
 def input_budget(conversation: Conversation) -> int:
@@ -130,7 +133,9 @@ def _load(
     # A vision model's images and videos, chosen within its limits and read here, in
     # the pool (no query for a text model).
     vision.load_media(conversation.model, messages)
-    return _Loaded(conversation, previous, _rounds(messages))
+    return _Loaded(
+        conversation, previous, _rounds(messages), prompting.system_prompt(conversation)
+    )
 
 
 def _system_message(system_prompt: str, summary: str | None) -> list[dict[str, str]]:
@@ -191,9 +196,7 @@ def _result(
     omitted: int = 0,
 ) -> PreparedContext:
     messages: list[dict[str, Any]] = []
-    messages += _system_message(
-        prompting.system_prompt(loaded.conversation), summary_text
-    )
+    messages += _system_message(loaded.system_prompt, summary_text)
     messages += _turns(kept)
     return PreparedContext(
         # Roles come from Message.Role, which holds only the API's role names.
@@ -226,7 +229,7 @@ async def aprepare_context(
     conversation, previous, rounds = loaded.conversation, loaded.previous, loaded.rounds
     budget = input_budget(conversation)
     previous_text = previous.content if previous else None
-    base = _cost(_system_message(prompting.system_prompt(conversation), previous_text))
+    base = _cost(_system_message(loaded.system_prompt, previous_text))
     older = len(rounds) - 1
     every = settings.GLMWEB_SUMMARY_EVERY_ROUNDS
     keep = settings.GLMWEB_SUMMARY_KEEP_ROUNDS
@@ -239,7 +242,7 @@ async def aprepare_context(
     # GLMWEB_SUMMARY_MAX_TOKENS stands in for the rest.
     room = (
         budget
-        - _cost(_system_message(prompting.system_prompt(conversation), None))
+        - _cost(_system_message(loaded.system_prompt, None))
         - settings.GLMWEB_SUMMARY_MAX_TOKENS
         - tokens.estimate(SUMMARY_HEADER)
     )
@@ -257,9 +260,7 @@ async def aprepare_context(
         )
     if summary is not None:
         kept = rounds[len(to_cover) :]
-        base = _cost(
-            _system_message(prompting.system_prompt(conversation), summary.content)
-        )
+        base = _cost(_system_message(loaded.system_prompt, summary.content))
         # The summary may come out longer than estimated: trim kept rounds to fit.
         kept = kept[len(kept) - _fitting_rounds(kept, budget - base) :]
         omitted = sum(len(r) for r in rounds[len(to_cover) :]) - sum(
@@ -273,7 +274,7 @@ async def aprepare_context(
     # and as many of the newest rounds as fit.
     if previous_text and base + _cost(rounds[-1]) > budget:
         previous_text = None
-        base = _cost(_system_message(prompting.system_prompt(conversation), None))
+        base = _cost(_system_message(loaded.system_prompt, None))
     kept_count = _fitting_rounds(rounds, budget - base)
     kept = rounds[len(rounds) - kept_count :]
     omitted = sum(len(r) for r in rounds[: len(rounds) - kept_count])

@@ -52,23 +52,6 @@ def limit_for(content_type: str) -> int:
     return int(settings.GLMWEB_MAX_FORM_BODY_BYTES)
 
 
-def language_of(accept_language: str, cookie_language: str) -> str:
-    """Return the language to refuse in: the language cookie, else Accept-Language,
-    else LANGUAGE_CODE (one of settings.LANGUAGES)."""
-    from django.utils.translation import get_supported_language_variant
-    from django.utils.translation.trans_real import parse_accept_lang_header
-
-    candidates = [cookie_language] if cookie_language else []
-    candidates += [code for code, _q in parse_accept_lang_header(accept_language)]
-    for code in candidates:
-        if code and code != "*":
-            try:
-                return get_supported_language_variant(code)
-            except LookupError:
-                continue
-    return settings.LANGUAGE_CODE
-
-
 def too_large_text(limit: int, language: str) -> str:
     """Return the 413's text: what happened and the limit, in `language`."""
     # Rounded down to a tenth (the upload limit's multipart allowance is not news).

@@ -26,7 +26,7 @@ from typing import Any, cast
 from daphne import http_protocol
 from django.conf import settings
 
-from glmweb import bodylimits
+from glmweb import bodylimits, languages
 
 logger = logging.getLogger(__name__)
 
@@ -97,8 +97,8 @@ class BoundedRequest(http_protocol.WebRequest):
         self._refused = True
         self.content = _Discard()
         cookie = self.received_cookies.get(settings.LANGUAGE_COOKIE_NAME.encode(), b"")
-        language = bodylimits.language_of(
-            self._header(b"accept-language"), cookie.decode("latin-1")
+        language = languages.choose_language(
+            cookie.decode("latin-1"), self._header(b"accept-language")
         )
         logger.info(
             "refused a request body over %d bytes from %s",

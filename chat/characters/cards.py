@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 from PIL import Image, PngImagePlugin
 
 from chat.characters import models as limits
+from glmweb import images
 from glmweb.rejections import RejectedUpload
 
 if TYPE_CHECKING:
@@ -164,17 +165,13 @@ class ImportedCard:
     spec: str = "chara_card_v2"
 
 
-def _size(count: int) -> str:
-    if count >= 1024 * 1024:
-        return f"{count / (1024 * 1024):.3g} MB"
-    return f"{max(1, round(count / 1024))} KB"
-
-
 def read_card(data: bytes) -> ImportedCard:
     """Return the card in `data` (JSON, or a PNG card); raise CardRejectedError."""
     if len(data) > MAX_CARD_BYTES:
         raise CardRejectedError(
-            "too_large", size=_size(len(data)), limit=_size(MAX_CARD_BYTES)
+            "too_large",
+            size=images.human_size(len(data)),
+            limit=images.human_size(MAX_CARD_BYTES),
         )
     if data.startswith(PNG_SIGNATURE):
         card = card_from_json(_png_card_json(data))
@@ -215,8 +212,8 @@ def _png_card_json(data: bytes) -> bytes:
     if len(text) > MAX_JSON_BYTES * 4 // 3 + 4:
         raise CardRejectedError(
             "json_too_large",
-            size=_size(len(text) * 3 // 4),
-            limit=_size(MAX_JSON_BYTES),
+            size=images.human_size(len(text) * 3 // 4),
+            limit=images.human_size(MAX_JSON_BYTES),
         )
     try:
         return base64.b64decode(b"".join(text.split()), validate=True)
@@ -227,7 +224,9 @@ def _png_card_json(data: bytes) -> bytes:
 def _load_json(raw: bytes) -> dict[str, Any]:
     if len(raw) > MAX_JSON_BYTES:
         raise CardRejectedError(
-            "json_too_large", size=_size(len(raw)), limit=_size(MAX_JSON_BYTES)
+            "json_too_large",
+            size=images.human_size(len(raw)),
+            limit=images.human_size(MAX_JSON_BYTES),
         )
     try:
         value = json.loads(raw.decode("utf-8-sig"))

@@ -23,17 +23,12 @@ from glmweb import zhipu
 logger = logging.getLogger(__name__)
 
 
-def _question(message_id: int) -> str:
-    return Message.objects.get(pk=message_id).content
-
-
 def _keep_conversation_id(conversation_id: str, platform_id: str) -> None:
     Conversation.objects.filter(pk=conversation_id).update(
         assistant_conversation_id=platform_id[:128]
     )
 
 
-_aquestion = dbpool.in_pool(_question)
 _akeep_conversation_id = dbpool.in_writer(_keep_conversation_id)
 
 
@@ -45,7 +40,10 @@ async def arun(hub: Hub, live: LiveReply, turn: turns.Turn) -> None:
     platform_id = conversation.assistant_conversation_id
     async with ending.guard(live, "agent reply"):
         await hub.follow(live)
-        question = await _aquestion(turn.reply_to_id)
+        asked = await turns.aget_message(turn.reply_to_id)
+        if asked is None:  # deleted meanwhile: nothing to ask
+            raise Message.DoesNotExist(turn.reply_to_id)
+        question = asked.content
         options = {"conversation_id": platform_id} if platform_id else {}
         stream = zhipu.astream_assistant(
             conversation.assistant_id,

@@ -21,7 +21,8 @@ from glmweb import zhipu
 
 logger = logging.getLogger(__name__)
 
-# Endings the platform reports in `finish_reason` that are failures, not stops.
+# finish_reason values that end a reply with an error rather than a remark
+# (zhipu-api.md §2.3): the content filter, and the platform losing the model.
 FINISH_ERRORS = {"sensitive": "content_blocked", "network_error": "network_error"}
 
 

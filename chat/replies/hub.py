@@ -151,8 +151,8 @@ class Hub:
             else:
                 self.spawn(viewer.recheck_session())
         if publish and self._relay is not None:
-            payload = f"{user_id}:{ended_session}" if ended_session else str(user_id)
-            self._relay.publish(relay.USERS, Kind.SESSIONS, payload.encode())
+            payload = relay.sessions_payload(user_id, ended_session)
+            self._relay.publish(relay.USERS, Kind.SESSIONS, payload)
 
     async def deliver(
         self, conversation_id: str, frames: protocol.Frames, *, publish: bool = True
@@ -342,8 +342,8 @@ class Hub:
                     protocol.reply_snapshot(live.snapshot()).encode(),
                 )
         elif kind is Kind.SESSIONS:
-            user_id, _, ended = payload.decode().partition(":")
-            await self.recheck_user(int(user_id), ended, publish=False)
+            user_id, ended = relay.parse_sessions_payload(payload)
+            await self.recheck_user(user_id, ended, publish=False)
         elif kind is Kind.STOP:
             live = self.replies.get(conversation_id)
             if live is not None and (not payload or int(payload) == live.message_id):

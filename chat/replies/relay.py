@@ -54,6 +54,18 @@ _KINDS = {kind.value: kind for kind in Kind}
 USERS = "users"
 
 
+def sessions_payload(user_id: int, ended_session: str = "") -> bytes:
+    """Return a Kind.SESSIONS message: the user whose sockets should check their
+    sessions, and the digest of a session that ended (closed without a check)."""
+    return f"{user_id}:{ended_session}".encode()
+
+
+def parse_sessions_payload(payload: bytes) -> tuple[int, str]:
+    """Return (user id, ended session digest or "") of a Kind.SESSIONS message."""
+    user_id, _, ended = payload.decode().partition(":")
+    return int(user_id), ended
+
+
 def channel(conversation_id: str) -> str:
     return PREFIX + conversation_id
 

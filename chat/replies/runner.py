@@ -9,6 +9,7 @@ the database is written once at the end (chat.turns.finish_reply).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 from typing import Any
 
@@ -30,8 +31,6 @@ CONTINUE_PROMPT = (
 )
 
 
-# finish_reason values that end a reply with an error rather than a remark
-# (zhipu-api.md §2.3): the content filter, and the platform losing the model.
 def chat_options(conversation: Conversation) -> dict[str, Any]:
     """Return the astream_chat options a conversation's settings ask for."""
     options: dict[str, Any] = {}
@@ -53,18 +52,6 @@ def chat_options(conversation: Conversation) -> dict[str, Any]:
     if character_meta is not None:
         options["meta"] = character_meta
     return options
-
-
-def _search_result(result: zhipu.SearchResult) -> dict[str, str]:
-    return {
-        "title": result.title,
-        "link": result.link,
-        "media": result.media,
-        "icon": result.icon,
-        "refer": result.refer,
-        "content": result.content,
-        "publish_date": result.publish_date,
-    }
 
 
 def _context(prepared: history.PreparedContext, turn: turns.Turn) -> list[Any]:
@@ -133,7 +120,7 @@ async def arun(hub: Hub, live: LiveReply, turn: turns.Turn) -> None:
                 if delta.content or delta.reasoning:
                     await hub.text_arrived(live)
                 if delta.web_search:
-                    live.web_search = [_search_result(r) for r in delta.web_search]
+                    live.web_search = [dataclasses.asdict(r) for r in delta.web_search]
                     await hub.deliver(
                         live.conversation_id,
                         protocol.reply_search(live.message_id, live.web_search),

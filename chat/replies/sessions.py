@@ -36,10 +36,10 @@ def publish_user_recheck(user_id: int, ended_session: str = "") -> None:
     process with no engine running (sync)."""
     if not settings.REDIS_URL:
         return
-    payload = f"{user_id}:{ended_session}" if ended_session else str(user_id)
+    payload = relay.sessions_payload(user_id, ended_session)
     try:
         relay.publish_once(
-            settings.REDIS_URL, relay.USERS, relay.Kind.SESSIONS, payload.encode()
+            settings.REDIS_URL, relay.USERS, relay.Kind.SESSIONS, payload
         )
     except Exception:
         # The sockets elsewhere still check every GLMWEB_SOCKET_SESSION_CHECK_SECONDS.

@@ -24,11 +24,6 @@ class KeyCheck:
     platform_message: str = ""  # the platform's own words, when it refused
 
 
-def _without_key(text: str) -> str:
-    key = settings.ZHIPUAI_API_KEY
-    return text.replace(key, "…") if key else text
-
-
 def check_key() -> KeyCheck:
     """Ask the platform for one token; say whether the key works."""
     try:
@@ -42,7 +37,8 @@ def check_key() -> KeyCheck:
         return KeyCheck(
             "refused",
             exc.user_message(get_language() or "en"),
-            _without_key(exc.message or ""),
+            # The client already took the key out of it, cleaned and capped it.
+            exc.platform_message,
         )
     except zhipu.GLMError as exc:
         return KeyCheck("unreachable", exc.user_message(get_language() or "en"))
