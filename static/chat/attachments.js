@@ -6,14 +6,10 @@
 // The server checks and normalises every file whatever the browser says; the checks
 // here only save a pointless upload.
 
+import { csrfToken, request } from "./api.js";
 import { button, el } from "./dom.js";
 import { format, gettext } from "./i18n.js";
 import { url } from "./page.js";
-
-function csrfToken() {
-  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-  return match ? decodeURIComponent(match[1]) : "";
-}
 
 function isVideo(file) {
   return /^video\//.test(file.type) || /\.(mp4|mov)$/i.test(file.name || "");
@@ -270,11 +266,7 @@ export class Attachments {
     if (item.xhr && item.status === "uploading") item.xhr.abort();
     // An unsent upload the server holds goes now (else the daily purge takes it).
     if (item.status === "ready" && item.data && !item.keep) {
-      fetch(url("attachment", item.data.id), {
-        method: "DELETE",
-        credentials: "same-origin",
-        headers: { "X-CSRFToken": csrfToken() },
-      }).catch(() => {});
+      request("DELETE", url("attachment", item.data.id)).catch(() => {});
     }
     this.items = this.items.filter((i) => i !== item);
     item.node.remove();
@@ -310,13 +302,7 @@ export class Attachments {
   async copyBack(attachments) {
     for (const data of attachments || []) {
       try {
-        const response = await fetch(url("attachment_copy", data.id), {
-          method: "POST",
-          credentials: "same-origin",
-          headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
-        });
-        if (response.status !== 201) continue;
-        const body = await response.json();
+        const body = await request("POST", url("attachment_copy", data.id));
         this.restore([body.attachment]);
       } catch {
         // The text is back in the box either way; the image can be attached again.

@@ -16,8 +16,3 @@ export function button(action, label, className = "") {
   node.dataset.action = action;
   return node;
 }
-
-/** Return the page data a template gave with json_script under `id`. */
-export function pageData(id) {
-  return JSON.parse(document.getElementById(id).textContent);
-}

@@ -4,15 +4,13 @@ models in the same conversation, personas, and summaries that keep the story."""
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from asgiref.sync import sync_to_async
 
 from chat import history, summaries
 from chat.characters import prompting, services
 from chat.models import Message, Persona
-from tests.chat.conftest import receive_until
+from tests.chat.conftest import receive_until, send_frame
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -39,10 +37,7 @@ EXPECTED_PROMPT = (
 
 
 def send(text, **options):
-    frame = {"type": "message.send", "client_id": str(uuid.uuid4()), "text": text}
-    if options:
-        frame["options"] = options
-    return frame
+    return send_frame(text, **({"options": options} if options else {}))
 
 
 async def _start(user, make_character, persona=None, **fields):

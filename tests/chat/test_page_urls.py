@@ -98,26 +98,46 @@ def test_every_script_string_is_translated_in_the_zh_hans_catalog():
     assert not stale, "obsolete msgids in djangojs.po: " + ", ".join(stale)
 
 
-@pytest.mark.parametrize(
-    ("name", "view_name"),
-    [
-        ("page", "chat:index"),
-        ("conversation_page", "chat:conversation"),
-        ("conversations", "chat:api_conversations"),
-        ("conversation", "chat:api_conversation"),
-        ("conversation_restore", "chat:api_conversation_restore"),
-        ("export_md", "chat:api_export_markdown"),
-        ("export_json", "chat:api_export_json"),
-        ("presets", "chat:api_presets"),
-        ("preset", "chat:api_preset"),
-    ],
-)
+# Every URL of the page data but the socket's (which is not in the URLconf), and the
+# view it must reach.
+VIEW_OF = {
+    "page": "chat:index",
+    "conversation_page": "chat:conversation",
+    "conversations": "chat:api_conversations",
+    "conversation": "chat:api_conversation",
+    "conversation_restore": "chat:api_conversation_restore",
+    "conversation_messages": "chat:api_conversation_messages",
+    "export_md": "chat:api_export_markdown",
+    "export_json": "chat:api_export_json",
+    "greeting": "chat:api_conversation_greeting",
+    "presets": "chat:api_presets",
+    "preset": "chat:api_preset",
+    "attachments": "chat:api_attachments",
+    "attachment": "chat:api_attachment",
+    "attachment_copy": "chat:api_attachment_copy",
+    "video_form": "media_jobs:index",
+}
+INT_IDS = {"preset", "attachment", "attachment_copy"}
+
+
+@pytest.mark.parametrize(("name", "view_name"), VIEW_OF.items())
 def test_page_urls_resolve_to_their_views(name, view_name):
     template = views.page_urls()[name]
-    sample = "17" if name == "preset" else str(uuid.uuid4())
+    sample = "17" if name in INT_IDS else str(uuid.uuid4())
     match = resolve(template.replace("{id}", sample))
     assert match.view_name == view_name
     assert ("{id}" in template) == bool(match.kwargs)
+
+
+def test_every_page_url_is_checked_and_every_one_the_scripts_name_exists():
+    assert set(VIEW_OF) == set(views.page_urls()) - {"socket"}
+    named = {
+        name
+        for path in CHAT_SCRIPTS
+        for name in re.findall(r'\burl\("([a-z_]+)"', path.read_text())
+    }
+    assert named, "no url(...) call found: the pattern no longer matches the scripts"
+    assert named <= set(views.page_urls()), named - set(views.page_urls())
 
 
 def test_page_socket_url_reaches_the_chat_consumer():

@@ -6,8 +6,6 @@ store."""
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
@@ -16,6 +14,7 @@ from django.test import Client
 
 from chat.models import Message
 from glmweb.asgi import application
+from tests.chat.conftest import send_frame
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -52,10 +51,6 @@ async def assert_closed_4401(communicator: WebsocketCommunicator) -> None:
         "type": "websocket.close",
         "code": 4401,
     }
-
-
-def send_frame(text: str) -> dict:
-    return {"type": "message.send", "client_id": str(uuid.uuid4()), "text": text}
 
 
 @pytest.fixture
