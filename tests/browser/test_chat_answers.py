@@ -125,7 +125,7 @@ def test_two_versions_of_an_answer_flip(page):
     second_id = last_reply(page).get_attribute("data-id")
     expect(last_reply(page).locator(".version-position")).to_have_text("2/2")
     expect(last_reply(page).locator("a.video-link")).to_have_attribute(
-        "href", re.compile(r"^/videos/\?prompt=You\+said")
+        "href", re.compile(r"^/videos/\?prompt=Here\+is\+a\+sample")
     )
     last_reply(page).locator(".version-previous").click()
     expect(last_reply(page)).to_have_attribute("data-id", first_id)

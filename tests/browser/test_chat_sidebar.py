@@ -127,7 +127,7 @@ def test_phone_sized_page_in_chinese_is_usable(zh_page):
     send_message(page, "你好，请介绍一下你自己")
     page.wait_for_url(CONVERSATION_URL)
     expect(last_reply(page)).to_have_attribute("data-status", "complete")
-    expect(last_reply(page).locator(".msg-body")).to_contain_text("你说")
+    expect(last_reply(page).locator(".msg-body")).to_contain_text("这是对")
     expect(last_reply(page).get_by_role("button", name="复制")).to_be_visible()
     assert no_horizontal_scroll(page)
 

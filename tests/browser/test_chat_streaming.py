@@ -77,7 +77,7 @@ def test_chat_reply_streams_token_by_token_and_ends(page):
 
     expect(last_reply(page)).to_have_attribute("data-status", "complete")
     expect(last_reply(page).locator(".msg-body")).to_contain_text(
-        "This is the GLM simulator replying as"
+        "It comes from the GLM simulator standing in for"
     )
     # While streaming the composer offered Stop; now it offers Send again.
     expect(page.locator("#send-button")).to_be_visible()
@@ -268,7 +268,7 @@ def test_api_failure_is_shown_inline_with_a_retry_that_works(page):
 
     expect(page.locator("li.msg-assistant")).to_have_count(1)
     expect(last_reply(page)).to_have_attribute("data-status", "complete")
-    expect(last_reply(page).locator(".msg-body")).to_contain_text("You said")
+    expect(last_reply(page).locator(".msg-body")).to_contain_text("Here is a sample answer")
 
 
 def test_api_failure_without_retry_is_explained_in_chinese(zh_page):

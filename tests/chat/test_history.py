@@ -127,7 +127,7 @@ async def test_every_fourth_round_older_turns_are_summarised(
     assert context.summary == saved
     assert saved.covers_until_id == turns[7].pk  # "answer 3"
     assert saved.covered_messages == 8
-    assert saved.content.startswith("You said:")  # the simulator's reply
+    assert saved.content.startswith("Here is a sample answer")  # the simulator's reply
     assert context.messages == [
         {
             "role": "system",

@@ -72,7 +72,9 @@ def test_basic_chat_returns_the_reply_with_a_platform_id(sdk_run):
 
     assert (
         result["content"]
-        == 'You said: "Hello, ZhipuAI!". This is the GLM simulator replying as glm-4.'
+        == 'Here is a sample answer to "Hello, ZhipuAI!". It comes from the GLM '
+        "simulator standing in for glm-4: set an API key and the real model answers "
+        "instead."
     )
     assert result["finish_reason"] == "stop" and result["total_tokens"] > 0
     assert len(result["id"]) == 30 and result["request_id"] == result["id"]
@@ -90,8 +92,8 @@ def test_sdk_sends_raw_key_and_nulls_by_default(sdk_run):
 def test_streaming_yields_the_same_text_and_usage_on_last_chunk(sdk_run):
     result = sdk_run.result("streaming")
 
-    assert result["text"].startswith('You said: "Tell me a story about AI.". ')
-    assert result["text"].endswith("This is the GLM simulator replying as glm-4.")
+    assert result["text"].startswith('Here is a sample answer to "Tell me a story about AI.". ')
+    assert result["text"].endswith("standing in for glm-4: set an API key and the real model answers instead.")
     assert result["chunks"] > 5
     assert result["finish_reason"] == "stop" and result["usage_total"] > 0
 
@@ -159,13 +161,13 @@ def test_extra_body_puts_temperature_and_max_tokens_at_top_level(sdk_run):
 def test_system_prompt_example_gets_a_chinese_reply(sdk_run):
     content = sdk_run.result("system_prompt")["content"]
 
-    assert content.startswith("你说：“帮我优化这段代码...”")
+    assert content.startswith("这是对“帮我优化这段代码...”")
 
 
 def test_conversation_history_example_sends_the_history(sdk_run):
     result = sdk_run.result("conversation_history")
 
-    assert result["turns"] == 4 and 'said: "second turn"' in result["replies"][1]
+    assert result["turns"] == 4 and 'answer to "second turn"' in result["replies"][1]
     assert len(sdk_run.request_with("second turn")["json"]["messages"]) == 3
 
 
@@ -173,14 +175,14 @@ def test_async_chat_polls_to_success(sdk_run):
     result = sdk_run.result("async_chat")
 
     assert (result["submitted"], result["status"]) == ("PROCESSING", "SUCCESS")
-    assert result["content"].startswith('You said: "async example"')
+    assert result["content"].startswith('Here is a sample answer to "async example"')
 
 
 def test_assistant_conversation_stream_and_listings_parse(sdk_run):
     result = sdk_run.result("assistant")
 
     assert result["last_status"] == "completed" and result["text"].startswith(
-        "你说：“你好”"
+        "这是对“你好”"
     )
     assert result["support_ids"] == ["659e54b1b8006379b4b2abd6"]
     assert result["conversation_listed"] is True
@@ -209,7 +211,7 @@ def test_a_failed_assistant_run_reaches_the_sdk_as_a_failed_chunk(sdk_run):
 
 def test_jwt_mode_sends_a_millisecond_hs256_token_the_simulator_accepts(sdk_run):
     assert sdk_run.result("jwt_mode")["content"].startswith(
-        'You said: "jwt mode example"'
+        'Here is a sample answer to "jwt mode example"'
     )
 
     scheme, token = sdk_run.request_with("jwt mode example")["headers"][
@@ -253,7 +255,7 @@ def test_seed_timeout_branch_catches_a_stalled_reply(sdk_run):
 
 def test_sdk_retries_succeed_once_fail_times_is_used_up(sdk_run):
     assert sdk_run.result("retry_after_failures")["content"].startswith(
-        'You said: "retry '
+        'Here is a sample answer to "retry '
     )
 
     attempts = [e for e in sdk_run.requests if "fail_times=2" in json.dumps(e["json"])]

@@ -32,7 +32,7 @@ def test_assistant_turn_returns_a_completed_completion(api):
     assert (
         choice["delta"]["type"] == "content" and choice["delta"]["role"] == "assistant"
     )
-    assert choice["delta"]["content"].startswith("你说：“你好”")
+    assert choice["delta"]["content"].startswith("这是对“你好”")
     usage = body["usage"]
     assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"]
 
@@ -49,7 +49,7 @@ def test_assistant_stream_sends_in_progress_chunks_then_completed(api):
         chunks[-1]["status"] == "completed" and chunks[-1]["usage"]["total_tokens"] > 0
     )
     text = "".join(c["choices"][0]["delta"]["content"] for c in chunks)
-    assert text.startswith('You said: "hello"')
+    assert text.startswith('Here is a sample answer to "hello"')
     assert len({c["conversation_id"] for c in chunks}) == 1
 
 

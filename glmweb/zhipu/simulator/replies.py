@@ -1,7 +1,7 @@
 """Deterministic reply text: a function of the model and the user's words only.
 
-A reply quotes the user's last message (shortened) and adds a fixed sentence, in Chinese
-when the message contains CJK characters, so a test can predict every token.
+A reply quotes the user's last message (shortened) in a fixed sentence, in Chinese when
+the message contains CJK characters, so a test can predict every token.
 """
 
 from __future__ import annotations
@@ -41,16 +41,22 @@ def summarize(text: str) -> str:
 
 
 def chat_reply(model: str, user_text: str, notes: list[str], *, zh: bool) -> str:
-    """Return the reply of a text or vision model; `notes` are sentences to include."""
+    """Return the reply of a text or vision model; `notes` are sentences to include.
+
+    It reads as an answer a first-time user understands: what it answers, then that the
+    simulator gave it and how to reach the real model."""
     summary = summarize(user_text)
     if zh:
         notes_zh = "".join(notes)
         return (
-            f"你说：“{summary}”。{notes_zh}这是 GLM 模拟器以 {model} 身份给出的回复。"
+            f"这是对“{summary}”的示例回答。{notes_zh}"
+            f"它来自代替 {model} 的 GLM 模拟器：设置 API 密钥后，将由真实模型作答。"
         )
     joined = "".join(f"{note} " for note in notes)
     return (
-        f'You said: "{summary}". {joined}This is the GLM simulator replying as {model}.'
+        f'Here is a sample answer to "{summary}". {joined}It comes from the GLM '
+        f"simulator standing in for {model}: set an API key and the real model "
+        "answers instead."
     )
 
 
