@@ -92,7 +92,9 @@ def test_regenerate_edit_and_copy(page):
     # Copy a whole message (its Markdown source).
     last_reply(page).get_by_role("button", name="Copy", exact=True).click()
     copied = page.evaluate("navigator.clipboard.readText()")
-    assert copied.startswith('Here is a sample answer to "first question, with `code` please"')
+    assert copied.startswith(
+        'Here is a sample answer to "first question, with `code` please"'
+    )
 
     last_reply(page).get_by_role("button", name="Regenerate").click()
     expect(page.locator("li.msg-assistant")).to_have_count(1)

@@ -268,7 +268,9 @@ def test_api_failure_is_shown_inline_with_a_retry_that_works(page):
 
     expect(page.locator("li.msg-assistant")).to_have_count(1)
     expect(last_reply(page)).to_have_attribute("data-status", "complete")
-    expect(last_reply(page).locator(".msg-body")).to_contain_text("Here is a sample answer")
+    expect(last_reply(page).locator(".msg-body")).to_contain_text(
+        "Here is a sample answer"
+    )
 
 
 def test_api_failure_without_retry_is_explained_in_chinese(zh_page):

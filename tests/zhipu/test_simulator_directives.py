@@ -259,7 +259,8 @@ def test_directive_is_not_quoted_in_the_reply(api):
     ).json()
 
     assert "[[sim" not in body["choices"][0]["message"]["content"]
-    assert 'Here is a sample answer to "hello world"' in body["choices"][0]["message"]["content"]
+    content = body["choices"][0]["message"]["content"]
+    assert 'Here is a sample answer to "hello world"' in content
 
 
 @pytest.mark.parametrize(
