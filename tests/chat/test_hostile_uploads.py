@@ -200,3 +200,19 @@ def test_card_import_refuses_or_reencodes_every_hostile_file(
     character = Character.objects.get()
     assert character.name == "Hostile"
     assert_avatar_is_safe(alice_client, limits, character)
+
+
+def test_admin_offers_no_avatar_upload_around_the_normaliser(
+    client, user, make_character, django_user_model
+):
+    # The admin's change form is a file door too: an avatar set there would skip
+    # glmweb/images.py and keep the uploader's extension.
+    character = make_character(user)
+    admin = django_user_model.objects.create_superuser("root", password="pw-12345-x")
+    client.force_login(admin)
+
+    page = client.get(f"/admin/chat/character/{character.pk}/change/")
+
+    assert page.status_code == 200
+    assert b'name="name"' in page.content
+    assert b'type="file"' not in page.content
