@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
@@ -55,6 +56,7 @@ else:
 IMAGE_FORMATS = frozenset({"PNG", "JPEG", "WEBP", "GIF"})
 THUMBNAIL_SIDE = 320
 NAME_MAX = 200
+DOWNLOAD_NAME_UNSAFE = re.compile(r'["\\/:;*?<>|]+')
 
 
 class UploadRejected(Exception):
@@ -151,6 +153,20 @@ def ordered(rows: Iterable[Attachment]) -> list[Attachment]:
 def _clean_name(name: str) -> str:
     base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
     return "".join(ch for ch in base if ch.isprintable()).strip()[:NAME_MAX]
+
+
+def download_name(attachment: Attachment, stored_name: str) -> str:
+    """Return the name a served file is offered under: the upload's cleaned name with
+    the extension of what is actually stored (`stored_name`), so a file named
+    "x.html" is never saved as HTML, whatever bytes it held."""
+    extension = (
+        "." + stored_name.rpartition(".")[2].lower() if "." in stored_name else ""
+    )
+    stem = attachment.name.rpartition(".")[0] or attachment.name
+    # Quotes, backslashes and separators are legal once escaped, but some clients
+    # mis-split them; a download name needs none of them.
+    stem = DOWNLOAD_NAME_UNSAFE.sub("_", stem).strip(" ._")
+    return f"{stem or attachment.kind}{extension}"
 
 
 def _thumbnail(image: images.NormalisedImage) -> bytes:

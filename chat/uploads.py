@@ -96,6 +96,8 @@ def api_attachment_copy(request: ApiRequest, attachment_id: int) -> HttpResponse
 
 
 def _serve(field: FieldFile, content_type: str, name: str) -> HttpResponseBase:
+    # `name` is only ever attachments.download_name(): the extension is the stored
+    # file's, so the browser's "save as" never makes a .html of it.
     try:
         handle = field.open("rb")
     except FileNotFoundError:
@@ -112,7 +114,11 @@ def _serve(field: FieldFile, content_type: str, name: str) -> HttpResponseBase:
 def attachment_file(request: ApiRequest, attachment_id: int) -> HttpResponseBase:
     """The owner's attachment, full size."""
     attachment = _owned(request, attachment_id)
-    return _serve(attachment.file, attachment.content_type, attachment.name)
+    return _serve(
+        attachment.file,
+        attachment.content_type,
+        attachments.download_name(attachment, attachment.file.name or ""),
+    )
 
 
 @api("GET")
@@ -123,7 +129,9 @@ def attachment_thumbnail(request: ApiRequest, attachment_id: int) -> HttpRespons
         raise Http404("no thumbnail")
     name = attachment.thumbnail.name or ""
     content_type = "image/png" if name.endswith(".png") else "image/jpeg"
-    return _serve(attachment.thumbnail, content_type, attachment.name)
+    return _serve(
+        attachment.thumbnail, content_type, attachments.download_name(attachment, name)
+    )
 
 
 def attachment_public(request: HttpRequest, token: str) -> HttpResponseBase:
@@ -139,4 +147,8 @@ def attachment_public(request: HttpRequest, token: str) -> HttpResponseBase:
     ).first()
     if attachment is None:
         raise Http404("no such file")
-    return _serve(attachment.file, attachment.content_type, "")
+    # The platform gets no user's file name, only the kind and the stored extension.
+    extension = (attachment.file.name or "").rpartition(".")[2]
+    return _serve(
+        attachment.file, attachment.content_type, f"{attachment.kind}.{extension}"
+    )

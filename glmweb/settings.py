@@ -83,16 +83,30 @@ def env_list(name: str, default: list[str]) -> list[str]:
 # ------------------------------------------------------------------------------
 
 # GLMWEB_PRODUCTION=1 turns on every hardening `manage.py check --deploy` asks for and
-# refuses to start without a real SECRET_KEY and ALLOWED_HOSTS.
+# refuses to start without a real SECRET_KEY and ALLOWED_HOSTS, or with DEBUG on. The
+# refusals are raised here, at settings import, because that is the one step every
+# process (Daphne, runserver, Celery, manage.py) takes before serving anything; a
+# system check would stop only the commands that run checks.
 PRODUCTION = env_bool("GLMWEB_PRODUCTION", False)
 DEBUG = env_bool("DEBUG", not PRODUCTION)
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured(
+        "GLMWEB_PRODUCTION=1 refuses DEBUG=1: debug pages show settings and source "
+        "to anyone. Unset DEBUG."
+    )
 
 VAR_DIR = Path(env_str("GLMWEB_VAR_DIR", str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 _DEV_SECRET_KEY = "django-insecure-dev-only-key-do-not-use-in-production"
 SECRET_KEY = env_str("SECRET_KEY", "" if PRODUCTION else _DEV_SECRET_KEY)
-if PRODUCTION and (len(SECRET_KEY) < 50 or SECRET_KEY == _DEV_SECRET_KEY):
+# Django's startproject keys start "django-insecure-": one pasted from a tutorial or a
+# repository is as public as our own dev key.
+if PRODUCTION and (
+    len(SECRET_KEY) < 50
+    or SECRET_KEY == _DEV_SECRET_KEY
+    or SECRET_KEY.startswith("django-insecure")
+):
     raise ImproperlyConfigured(
         "GLMWEB_PRODUCTION=1 needs SECRET_KEY: at least 50 random characters, e.g. "
         "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
@@ -559,7 +573,16 @@ CONTENT_SECURITY_POLICY = {
 }
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# The session cookie is never readable by script. SameSite=Lax rather than Strict: a
+# cross-site POST, fetch or iframe gets no cookie (the CSRF check is the second wall),
+# while following a link to a conversation from mail or another site still arrives
+# logged in (Strict would show the log-in page then). The CSRF cookie stays readable:
+# the pages' scripts send it back in X-CSRFToken (static/chat/api.js); it is no secret
+# to a script on this origin, which could read the page's token anyway.
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = False
+CSRF_COOKIE_SAMESITE = "Lax"
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = True

@@ -18,6 +18,9 @@ class CharacterAdmin(admin.ModelAdmin):
     search_fields = ("name", "owner__username")
     list_select_related = ("owner",)
     raw_id_fields = ("owner",)
+    # Avatars come in only through the character form or a card import, both through
+    # glmweb/images.py; a file set here would skip the normaliser.
+    readonly_fields = ("avatar",)
     actions = ["hide", "unhide"]
 
     @admin.action(description=_("Hide the selected characters from other users"))

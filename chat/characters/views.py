@@ -248,6 +248,12 @@ def avatar(request: AuthenticatedRequest, character_id: UUID) -> HttpResponse:
     png = character.avatar.name.endswith(".png")
     response = HttpResponse(data, content_type="image/png" if png else "image/jpeg")
     response["X-Content-Type-Options"] = "nosniff"
+    # A generated name with the stored type's extension, and no document rights even
+    # if opened on its own (the bytes are re-encoded pixels; this is the second wall).
+    response["Content-Disposition"] = (
+        content_disposition_header(False, "avatar.png" if png else "avatar.jpg") or ""
+    )
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, max-age=3600"
     return response
 
