@@ -440,8 +440,15 @@ GLMWEB_REPLY_SNAPSHOT_TIMEOUT = env_float(
 # Web processes `manage.py runapp` starts behind one port (SO_REUSEPORT): one per core
 # with REDIS_URL (replies reach viewers on other processes through Redis), and exactly
 # one without it, since the embedded relay lives inside its one process.
+# Cores: those this process may use (taskset's or a cpuset's share) where the system
+# says (Linux), else the machine's.
+_CORES = (
+    len(os.sched_getaffinity(0))
+    if hasattr(os, "sched_getaffinity")
+    else (os.cpu_count() or 1)
+)
 GLMWEB_WEB_PROCESSES = env_int(
-    "GLMWEB_WEB_PROCESSES", (os.cpu_count() or 1) if REDIS_URL else 1, minimum=1
+    "GLMWEB_WEB_PROCESSES", _CORES if REDIS_URL else 1, minimum=1
 )
 if GLMWEB_WEB_PROCESSES > 1 and not REDIS_URL:
     raise ImproperlyConfigured(

@@ -30,7 +30,7 @@ print(json.dumps({
     "idle": settings.ZHIPUAI_STREAM_IDLE_TIMEOUT,
     "retries": settings.ZHIPUAI_MAX_RETRIES,
     "web_processes": settings.GLMWEB_WEB_PROCESSES,
-    "cores": os.cpu_count(),
+    "cores": len(os.sched_getaffinity(0)),
 }))
 """
 
