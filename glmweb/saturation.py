@@ -96,14 +96,16 @@ async def amonitor_lag(monitor: LagMonitor, interval: float = SAMPLE_SECONDS) ->
         monitor.observe(max(0.0, loop.time() - asked) * 1000)
 
 
-def start_monitor(loop: asyncio.AbstractEventLoop) -> asyncio.Task[None]:
+def start_monitor(
+    loop: asyncio.AbstractEventLoop, interval: float = SAMPLE_SECONDS
+) -> asyncio.Task[None]:
     """Start this process's lag monitor on `loop` (the web server's); health()
     reports it from then on."""
     from django.conf import settings
 
     global _monitor
     _monitor = LagMonitor(settings.GLMWEB_SATURATION_LAG_MS)
-    return loop.create_task(amonitor_lag(_monitor))
+    return loop.create_task(amonitor_lag(_monitor, interval))
 
 
 def health() -> LagReport:

@@ -19,7 +19,9 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from django.core.management.base import CommandError
 
+from glmweb.management.commands.runapp import web_listen_args
 from tests.chat.conftest import send_frame
 from tests.conftest import free_port, start_runapp
 
@@ -114,6 +116,25 @@ def test_runapp_serves_the_app_with_worker_and_simulator_and_stops_them(tmp_path
             raise
     assert process.returncode == 0, "".join(seen)
     assert port_closed(web_port) and port_closed(sim_port)
+
+
+def test_runapp_refuses_to_share_a_port_already_in_use():
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        # SO_REUSEPORT would let a forgotten earlier run share the port silently.
+        with pytest.raises(CommandError, match="already in use"):
+            web_listen_args("127.0.0.1", port, 2)
+    assert (
+        web_listen_args("127.0.0.1", port, 2)
+        == [["--shared-port", f"127.0.0.1:{port}"]] * 2
+    )
+    assert web_listen_args("127.0.0.1", port, 1) == [
+        ["-b", "127.0.0.1", "-p", str(port)]
+    ]
 
 
 def health(port: int) -> dict:

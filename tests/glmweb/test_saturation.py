@@ -83,9 +83,9 @@ def test_healthz_reports_pid_and_saturation_of_a_blocked_loop(
     }
 
     async def busy() -> None:
-        task = saturation.start_monitor(asyncio.get_running_loop())
-        await asyncio.sleep(0.3)
-        await block_loop(12, 0.35)
+        task = saturation.start_monitor(asyncio.get_running_loop(), interval=0.02)
+        await asyncio.sleep(0.1)
+        await block_loop(12, 0.1)
         task.cancel()
 
     asyncio.run(busy())
