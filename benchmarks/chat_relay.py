@@ -8,12 +8,20 @@ same replies straight from the simulator: the floor. Daphne is pinned to core 0;
 simulator, these clients and everything else to core 1.
 
 Modes: `embedded` (SQLite, in-memory channel layer), `redis` (REDIS_URL +
-DATABASE_URL: Redis and PostgreSQL) and `redis-split` (the same, with every second
+DATABASE_URL: Redis and PostgreSQL), `redis-split` (the same, with every second
 viewer on a second Daphne process, so N >= 2: its conversation's message is sent from a
 socket on the first process, which closes once the message is created, so that reply
-reaches its viewer only across processes). Every measurement starts fresh Daphne
-processes and new conversations; runs are interleaved (run 1 of every mode and N, then
-run 2, ...).
+reaches its viewer only across processes) and `redis-shared` (two Daphne processes on
+one port, as `manage.py runapp` starts them with REDIS_URL: SO_REUSEPORT spreads the
+viewers' connections over them, and both may use both cores). Every measurement starts
+fresh Daphne processes and new conversations; runs are interleaved (run 1 of every mode
+and load, then run 2, ...).
+
+The machine is recorded with every measurement: the calibration loop
+(benchmarks/calibration.py) just before and just after it, and the bare upstream read
+of the same run (benchmarks/client_transport.py: N `zhipu.astream_chat` streams of the
+same length and rate in one process on the server core, no Django, no sockets), so the
+relay's CPU per 1,000 tokens is also given as a ratio to that read.
 
 Reported per measurement (medians over runs at the end): per-token latency p50/p95/p99
 (receive time minus the simulator's send time; see chat_relay_clients.py for how a
@@ -23,8 +31,15 @@ lost and failed replies, Daphne CPU seconds per 1,000 tokens delivered (utime + 
 from /proc between the burst and a second after the last reply ended), peak RSS
 (VmHWM), and database statements per reply (counted by benchmarks/daphne_counting.py).
 Separate runs with a few clients count statements per reply for short and long
-replies (`--statement-tokens`).
+replies (`--statement-tokens`). Daphne's "saturated" warnings during a measurement are
+counted from its log (glmweb/saturation.py).
 
+`--preset issue14` is issue 14's set: N = 1, 100, 200 at 50 tokens/s and N = 100 at
+150 tokens/s (200-token replies), and N = 100 replies of 3,000 tokens at 150 tokens/s
+(peak RSS), in the embedded and redis-shared modes.
+
+    .venv/bin/python benchmarks/chat_relay.py --preset issue14 --runs 3 \
+        --json-out var/issue14.json
     .venv/bin/python benchmarks/chat_relay.py --clients 1 100 200 --runs 3
     .venv/bin/python benchmarks/chat_relay.py --clients 20 --modes embedded --runs 1 \\
         --statement-tokens 30
@@ -48,7 +63,9 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import calibration
 import chat_relay_clients as rc
+import client_transport
 from chat_relay_servers import (
     MODES,
     Server,
@@ -61,7 +78,7 @@ from chat_relay_servers import (
     stop_profiles,
 )
 from chat_relay_tables import print_tables
-from simulator_process import running_simulator
+from simulator_process import free_port, running_simulator
 
 try:  # the clients' loop: uvloop keeps their overhead (on the simulator's core) low
     from uvloop import run as run_async
@@ -82,6 +99,20 @@ class Load:
     floor: bool
     split: bool
     profile: Path | None = None  # py-spy flame graphs of the measured window go here
+
+
+# (N, tokens per reply, tokens/s) of issue 14: bursts at today's and at faster models'
+# rate, and long fast replies for memory.
+PRESETS: dict[str, list[tuple[int, int, int]]] = {
+    "issue14": [
+        (1, 200, 50),
+        (100, 200, 50),
+        (200, 200, 50),
+        (100, 200, 150),
+        (100, 3000, 150),
+    ],
+}
+PRESET_MODES = {"issue14": ["embedded", "redis-shared"]}
 
 
 async def run_load(
@@ -238,17 +269,23 @@ def measure(
 ) -> dict[str, Any]:
     if mode != "embedded":
         flush_redis(args.redis_url)
-    extra = 2 if load.split else 1  # warm-up users, one per process
+    two = load.split or mode == "redis-shared"
+    extra = 2 if two else 1  # warm-up users, one per process
     fixtures = make_fixtures(env, load.clients + extra, rc.MODEL)
-    servers = [start_server("A", env, workdir)]
+    calibration_before = calibration.loop_seconds()
+    shared_port = free_port() if mode == "redis-shared" else None
+    servers = [start_server("A", env, workdir, shared_port)]
     try:
-        if load.split:
-            servers.append(start_server("B", env, workdir))
+        if two:
+            servers.append(start_server("B", env, workdir, shared_port))
         raw = run_async(run_load(load, servers, fixtures, sim_root))
         rss = [s.peak_rss_mb() for s in servers]
+        saturation_warnings = [s.saturation_warnings() for s in servers]
     finally:
         for server in servers:
             server.stop()
+    bare = bare_read(load, sim_root) if args.bare else None
+    calibration_after = calibration.loop_seconds()
 
     relay_at, floor_at = upstream_starts(raw["log"])
     offsets = rc.floor_offsets(raw["floors"], floor_at)
@@ -273,6 +310,22 @@ def measure(
     result["cpu_s"] = [round(c, 3) for c in raw["cpu"]]
     result["cpu_per_1000"] = round(1000 * sum(raw["cpu"]) / delivered, 4)
     result["peak_rss_mb"] = [round(r, 1) for r in rss]
+    result["saturation_warnings"] = saturation_warnings
+    result["calibration_s"] = {
+        "before": round(calibration_before, 3),
+        "after": round(calibration_after, 3),
+    }
+    if bare is not None:
+        result["bare_read"] = {
+            "cpu_per_1000": bare["cpu_per_1000"] and round(bare["cpu_per_1000"], 4),
+            "tokens": bare["tokens"],
+            "offered": bare["offered"],
+            "error_count": bare["error_count"],
+        }
+        if bare["cpu_per_1000"]:
+            result["cpu_ratio_to_bare"] = round(
+                result["cpu_per_1000"] / bare["cpu_per_1000"], 2
+            )
     result["statements_per_reply"] = round(
         sum(raw["statements"]) / max(load.clients, 1), 2
     )
@@ -294,6 +347,16 @@ def measure(
     return result
 
 
+def bare_read(load: Load, sim_root: str) -> dict[str, Any]:
+    """Return client_transport.py's figures for the bare upstream read of this load:
+    `load.clients` streams of the same length and rate in one process on the server
+    core, through the app's default transport (aiohttp)."""
+    shape = argparse.Namespace(streams=load.clients, tokens=load.tokens, rate=load.rate)
+    return client_transport.run_child(
+        "aiohttp", "uvloop", f"{sim_root}/api/paas/v4/", shape
+    )
+
+
 # --- Main -----------------------------------------------------------------------------
 
 
@@ -304,13 +367,19 @@ def parse_args() -> argparse.Namespace:
         epilog=__doc__.split("\n\n", 1)[1],
     )
     parser.add_argument(
+        "--preset",
+        choices=sorted(PRESETS),
+        help="a named set of loads and modes (replaces --clients, --tokens, --rate, "
+        "--modes; no statement runs unless --statement-tokens is given)",
+    )
+    parser.add_argument(
         "--clients",
         type=int,
         nargs="*",
         default=[1, 100, 200],
         help="N of each measurement (none: only the statement runs)",
     )
-    parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
+    parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES[:3]))
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--tokens", type=int, default=200, help="tokens per reply")
     parser.add_argument("--rate", type=int, default=50, help="tokens/s per reply")
@@ -318,10 +387,16 @@ def parse_args() -> argparse.Namespace:
         "--no-floor", action="store_true", help="skip the direct simulator readers"
     )
     parser.add_argument(
+        "--no-bare",
+        dest="bare",
+        action="store_false",
+        help="skip the bare upstream read (client_transport.py) after each measurement",
+    )
+    parser.add_argument(
         "--statement-tokens",
         type=int,
         nargs="*",
-        default=[30, 3000],
+        default=None,
         help="reply lengths of the statements-per-reply runs (none: skip them)",
     )
     parser.add_argument("--statement-clients", type=int, default=10)
@@ -346,7 +421,17 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--keep-workdir", action="store_true", help="keep Daphne logs and SQLite files"
     )
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.preset:
+        args.loads = PRESETS[args.preset]
+        args.modes = PRESET_MODES[args.preset]
+        if args.statement_tokens is None:
+            args.statement_tokens = []
+    else:
+        args.loads = [(n, args.tokens, args.rate) for n in args.clients]
+    if args.statement_tokens is None:
+        args.statement_tokens = [30, 3000]
+    return args
 
 
 async def fetch_token_ends(sim_root: str, count: int, tokens: int) -> list[list[int]]:
@@ -387,8 +472,8 @@ def main() -> None:
                 if key not in prepared:
                     prepare_database(mode, envs[mode], args)
                     prepared.add(key)
-            lengths = {args.tokens, *args.statement_tokens}
-            most = max([*args.clients, args.statement_clients, 1])
+            lengths = {t for _, t, _ in args.loads} | set(args.statement_tokens)
+            most = max([*(n for n, _, _ in args.loads), args.statement_clients, 1])
             ends = {
                 t: dict(enumerate(run_async(fetch_token_ends(sim_root, most, t))))
                 for t in lengths
@@ -401,19 +486,23 @@ def main() -> None:
                     args.json_out.write_text(json.dumps(results, indent=1))
 
             for run in range(args.runs):
-                for n in args.clients:
+                for n, tokens, rate in args.loads:
                     for mode in args.modes:
                         if mode == "redis-split" and n < 2:
                             continue  # every second viewer is remote: needs two
                         load = Load(
-                            n, args.tokens, args.rate, not args.no_floor,
+                            n, tokens, rate, not args.no_floor,
                             mode == "redis-split",
                             args.profile / mode if args.profile else None,
                         )  # fmt: skip
-                        print(f"# run {run + 1}: {mode}, N={n}", flush=True)
+                        print(
+                            f"# run {run + 1}: {mode}, N={n}, {tokens} tokens "
+                            f"at {rate}/s",
+                            flush=True,
+                        )
                         result = measure(
                             mode, load, args, envs[mode], workdir, sim_root,
-                            ends[args.tokens],
+                            ends[tokens],
                         )  # fmt: skip
                         result["run"] = run + 1
                         record(result)

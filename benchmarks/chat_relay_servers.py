@@ -1,6 +1,8 @@
 """The chat relay benchmark's server side: Daphne processes started through
-daphne_counting.py and pinned to core 0, each mode's environment and database, the
-accounts, and reading a process's CPU time, peak RSS and statement count."""
+daphne_counting.py and pinned to core 0 (or, in `redis-shared`, two on one
+SO_REUSEPORT port as runapp starts them, free to use both cores), each mode's
+environment and database, the accounts, and reading a process's CPU time, peak RSS,
+statement count and saturation warnings."""
 
 from __future__ import annotations
 
@@ -19,8 +21,10 @@ from typing import Any
 from measure import process_cpu_seconds
 from simulator_process import BASE_DIR, free_port, pinned
 
-SERVER_CORE = 0
-MODES = ("embedded", "redis", "redis-split")
+SERVER_CORE = "0"
+BOTH_CORES = "0,1"
+MODES = ("embedded", "redis", "redis-split", "redis-shared")
+SATURATION_WARNING = "web process saturated"
 # App settings the benchmark decides itself; anything inherited is dropped.
 APP_VARS = (
     "REDIS_URL",
@@ -64,6 +68,7 @@ class Server:
     process: subprocess.Popen
     port: int
     stats_file: Path
+    log_file: Path
 
     @property
     def base(self) -> str:
@@ -86,6 +91,10 @@ class Server:
             time.sleep(0.005)
         return json.loads(self.stats_file.read_text())
 
+    def saturation_warnings(self) -> int:
+        """Count the process's "saturated" warnings (glmweb/saturation.py) so far."""
+        return self.log_file.read_text(errors="replace").count(SATURATION_WARNING)
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
@@ -96,42 +105,49 @@ class Server:
                 self.process.wait()
 
 
-def start_server(name: str, env: dict, workdir: Path) -> Server:
-    port = free_port()
+def start_server(
+    name: str, env: dict, workdir: Path, shared_port: int | None = None
+) -> Server:
+    """Start Daphne `name` on a port of its own, or on `shared_port` beside others
+    (glmweb/serve.py's SO_REUSEPORT socket, the two cores free), and wait until it
+    answers the health check itself (it names its pid)."""
+    port = shared_port or free_port()
     stats_file = workdir / f"statements-{name}-{port}.json"
-    log = open(workdir / f"daphne-{name}-{port}.log", "w")  # noqa: SIM115
+    log_file = workdir / f"daphne-{name}-{port}.log"
+    log = open(log_file, "w")  # noqa: SIM115
+    listen = (
+        ["--shared-port", f"127.0.0.1:{port}"]
+        if shared_port
+        else ["-b", "127.0.0.1", "-p", str(port)]
+    )
     argv = [
         sys.executable,
         str(BASE_DIR / "benchmarks" / "daphne_counting.py"),
-        "-b",
-        "127.0.0.1",
-        "-p",
-        str(port),
+        *listen,
         "glmweb.asgi:application",
     ]
     process = subprocess.Popen(
-        pinned(SERVER_CORE, argv),
+        pinned(BOTH_CORES if shared_port else SERVER_CORE, argv),
         cwd=BASE_DIR,
         env={**env, "BENCH_STATEMENTS_FILE": str(stats_file)},
         stdout=log,
         stderr=subprocess.STDOUT,
     )
     log.close()
-    server = Server(name, process, port, stats_file)
+    server = Server(name, process, port, stats_file, log_file)
     deadline = time.monotonic() + 60
     while True:
         try:
+            # A new connection each time: on a shared port the kernel picks anew.
             with urllib.request.urlopen(f"{server.base}/healthz", timeout=2) as r:
-                if r.status == 200:
+                if r.status == 200 and json.loads(r.read())["pid"] == process.pid:
                     return server
         except OSError:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
             server.stop()
-            raise RuntimeError(
-                f"Daphne {name} did not start; see {workdir}/daphne-{name}-{port}.log"
-            )
-        time.sleep(0.1)
+            raise RuntimeError(f"Daphne {name} did not start; see {log_file}")
+        time.sleep(0.05 if shared_port else 0.1)
 
 
 def prepare_database(mode: str, env: dict, args: argparse.Namespace) -> None:

@@ -1,4 +1,5 @@
-"""The chat relay benchmark's Markdown tables: medians over runs of each mode and N."""
+"""The chat relay benchmark's Markdown tables: medians over runs of each mode and load
+(N, tokens per reply, tokens/s), with the machine's calibration beside them."""
 
 from __future__ import annotations
 
@@ -27,20 +28,29 @@ def fmt(value: float | None, digits: int = 1) -> str:
 
 
 def print_tables(results: list[dict], args: argparse.Namespace) -> None:
-    groups: dict[tuple[str, int, int], list[dict]] = {}
+    groups: dict[tuple[str, int, int, int], list[dict]] = {}
     for r in results:
-        groups.setdefault((r["mode"], r["clients"], r["tokens"]), []).append(r)
+        if r["run"] == "statements":
+            continue
+        groups.setdefault((r["mode"], r["clients"], r["tokens"], r["rate"]), []).append(
+            r
+        )
+    statement_runs: dict[tuple[str, int, int, int], list[dict]] = {}
+    for r in results:
+        if r["run"] == "statements":
+            key = (r["mode"], r["clients"], r["tokens"], r["rate"])
+            statement_runs.setdefault(key, []).append(r)
+    print_machine(groups)
     print()
     print("Latency (medians of runs; ms)")
     print(
-        "| mode | N | runs | per-token latency p50 / p95 / p99 | floor p50 / p95 / p99 "
+        "| mode | N | tokens at /s | runs | per-token latency p50 / p95 / p99 "
+        "| floor p50 / p95 / p99 "
         "| added p50 / p95 / p99 | newest token of frame p99 | TTFT p50 / p95 "
         "| floor TTFT p50 / p95 | TTFT overhead p50 / p95 | schedule error p99 |"
     )
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-    for (mode, n, tokens), rs in groups.items():
-        if tokens != args.tokens:
-            continue
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for (mode, n, tokens, rate), rs in groups.items():
         rl = [med(rs, "relay", "latency_ms", f"p{p}") for p in (50, 95, 99)]
         fl = [med(rs, "floor", "latency_est_ms", f"p{p}") for p in (50, 95, 99)]
         added = [
@@ -54,7 +64,8 @@ def print_tables(results: list[dict], args: argparse.Namespace) -> None:
             for x, y in zip(rt, ft, strict=True)
         ]
         print(
-            f"| {mode} | {n} | {len(rs)} | {' / '.join(fmt(x) for x in rl)} "
+            f"| {mode} | {n} | {tokens} at {rate} | {len(rs)} "
+            f"| {' / '.join(fmt(x) for x in rl)} "
             f"| {' / '.join(fmt(x) for x in fl)} | {' / '.join(fmt(x) for x in added)} "
             f"| {fmt(med(rs, 'relay', 'newest_ms', 'p99'))} "
             f"| {' / '.join(fmt(x, 0) for x in rt)} "
@@ -70,7 +81,7 @@ def print_tables(results: list[dict], args: argparse.Namespace) -> None:
         "| peak RSS MB | DB statements per reply |"
     )
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-    for (mode, n, tokens), rs in groups.items():
+    for (mode, n, tokens, _rate), rs in [*groups.items(), *statement_runs.items()]:
         cpu = fmt(med(rs, "cpu_per_1000"), 4)
         if mode == "redis-split":
             cpu += (
@@ -94,7 +105,7 @@ def print_tables(results: list[dict], args: argparse.Namespace) -> None:
         print("redis-split: viewers on A (local) and on B (remote), medians (ms)")
         print("| N | viewers | per-token p50 / p95 / p99 | TTFT p50 / p95 | lost |")
         print("| --- | --- | --- | --- | --- |")
-        for (mode, n, _tokens), rs in groups.items():
+        for (mode, n, _tokens, _rate), rs in groups.items():
             if mode != "redis-split":
                 continue
             for side in ("relay_local", "relay_remote"):
@@ -105,3 +116,27 @@ def print_tables(results: list[dict], args: argparse.Namespace) -> None:
                     f"| {' / '.join(fmt(x, 0) for x in ttft)} "
                     f"| {fmt(med(rs, side, 'lost'), 0)} |"
                 )
+
+
+def print_machine(groups: dict[tuple[str, int, int, int], list[dict]]) -> None:
+    """The machine beside the cost: calibration loop before and after, the bare
+    upstream read of the same run, and the relay's CPU as a ratio to it (issue 14's
+    target: at most 1.5 at N = 200)."""
+    print()
+    print("Machine and cost against the bare upstream read (medians of runs)")
+    print(
+        "| mode | N | tokens at /s | calibration before / after s "
+        "| bare read CPU-s per 1,000 tokens | relay CPU-s per 1,000 tokens "
+        "| relay / bare | saturated warnings |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for (mode, n, tokens, rate), rs in groups.items():
+        warnings = med(rs, "saturation_warnings")
+        print(
+            f"| {mode} | {n} | {tokens} at {rate} "
+            f"| {fmt(med(rs, 'calibration_s', 'before'), 3)} / "
+            f"{fmt(med(rs, 'calibration_s', 'after'), 3)} "
+            f"| {fmt(med(rs, 'bare_read', 'cpu_per_1000'), 4)} "
+            f"| {fmt(med(rs, 'cpu_per_1000'), 4)} "
+            f"| {fmt(med(rs, 'cpu_ratio_to_bare'), 2)} | {fmt(warnings, 0)} |"
+        )

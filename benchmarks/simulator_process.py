@@ -16,8 +16,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 SIMULATOR_CORE = 1
 
 
-def pinned(core: int, argv: list[str]) -> list[str]:
-    """Return argv run on one core (unchanged where `taskset` is missing)."""
+def pinned(core: int | str, argv: list[str]) -> list[str]:
+    """Return argv run on one core, or a taskset list such as "0,1" (unchanged where
+    `taskset` is missing)."""
     return ["taskset", "-c", str(core), *argv] if shutil.which("taskset") else argv
 
 

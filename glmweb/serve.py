@@ -6,13 +6,19 @@ less CPU per relayed token than the standard loop (docs/performance.md). On SIGT
 SIGINT, before Daphne exits, every installed app whose AppConfig has an async
 `ashutdown()` gets to finish its work (the chat saves its running replies). Requests
 are glmweb.daphne_requests' bounded ones (bodies over their limit get 413 before they
-are read). Everything else is Daphne's own command line, unchanged.
+are read). The event loop's lag is watched (glmweb/saturation.py; /healthz reports it).
+
+`--shared-port HOST:PORT` (runapp's several web processes) listens on a socket of this
+process's own with SO_REUSEPORT, handed to Daphne as `--fd`: every process started so
+binds the same port and the kernel spreads new connections over them. Everything
+else is Daphne's own command line, unchanged.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import sys
 from collections.abc import Coroutine
 from typing import Any, cast
@@ -44,8 +50,41 @@ def main() -> None:
     # of being found later with only their last checkpoint.
     # Twisted types `reactor` as a module, not the IReactorCore it provides.
     cast(Any, reactor).addSystemEventTrigger("before", "shutdown", _shut_down_apps)
-    sys.argv[0] = "daphne"
+    cast(Any, reactor).callWhenRunning(_start_lag_monitor)
+    sys.argv = ["daphne", *_share_port(sys.argv[1:])]
     CommandLineInterface.entrypoint()
+
+
+def _share_port(args: list[str]) -> list[str]:
+    """Replace `--shared-port HOST:PORT` in Daphne's arguments by `--fd N`, N being
+    a listening socket bound with SO_REUSEPORT."""
+    if "--shared-port" not in args:
+        return args
+    at = args.index("--shared-port")
+    host, _, port = args[at + 1].rpartition(":")
+    return [*args[:at], "--fd", str(listen_shared(host, int(port))), *args[at + 2 :]]
+
+
+def listen_shared(host: str, port: int) -> int:
+    """Return the file descriptor of a listening IPv4 socket on host:port that other
+    processes may bind too (SO_REUSEPORT); the caller owns the descriptor."""
+    # Daphne's `--fd` endpoint adopts IPv4 sockets only (Twisted's fd parser).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    # Twisted's own default backlog for TCP ports.
+    sock.listen(50)
+    sock.setblocking(False)
+    # Twisted adopts a duplicate and closes this descriptor itself.
+    return sock.detach()
+
+
+def _start_lag_monitor() -> None:
+    from glmweb import saturation
+
+    # Daphne has made the reactor's loop the current one before the reactor runs.
+    saturation.start_monitor(asyncio.get_event_loop())
 
 
 def _shut_down_apps() -> object:

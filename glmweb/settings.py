@@ -451,6 +451,29 @@ GLMWEB_REPLY_SNAPSHOT_TIMEOUT = env_float(
     "GLMWEB_REPLY_SNAPSHOT_TIMEOUT", 2.0, minimum=0.05
 )
 
+# Web processes `manage.py runapp` starts behind one port (SO_REUSEPORT): one per core
+# with REDIS_URL (replies reach viewers on other processes through Redis), and exactly
+# one without it, since the embedded relay lives inside its one process.
+# Cores: those this process may use (taskset's or a cpuset's share) where the system
+# says (Linux), else the machine's.
+_CORES = (
+    len(os.sched_getaffinity(0))
+    if hasattr(os, "sched_getaffinity")
+    else (os.cpu_count() or 1)
+)
+GLMWEB_WEB_PROCESSES = env_int(
+    "GLMWEB_WEB_PROCESSES", _CORES if REDIS_URL else 1, minimum=1
+)
+if GLMWEB_WEB_PROCESSES > 1 and not REDIS_URL:
+    raise ImproperlyConfigured(
+        "GLMWEB_WEB_PROCESSES above 1 needs REDIS_URL: without Redis the reply relay "
+        "lives in one process"
+    )
+# A web process whose event loop wakes this many milliseconds late (median of about
+# 2 s) is saturated: it logs a warning once a minute and /healthz says so
+# (glmweb/saturation.py).
+GLMWEB_SATURATION_LAG_MS = env_float("GLMWEB_SATURATION_LAG_MS", 50.0, minimum=1.0)
+
 # Attachments (chat.attachments, docs/chat.md "Images and videos"). One upload's
 # request body is refused above GLMWEB_MAX_UPLOAD_BYTES (below, with the other body
 # limits) before it is read. Images are

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
+
+from glmweb import saturation
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -14,10 +18,12 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Answer 200 when the database answers (for runapp and load balancers)."""
+    """Answer 200 when the database answers (for runapp and load balancers), with
+    this web process's pid and event-loop lag: `saturated` true means add a process
+    (glmweb/saturation.py)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
-    return JsonResponse({"ok": True})
+    return JsonResponse({"ok": True, "pid": os.getpid(), **saturation.health()})
 
 
 def favicon(request: HttpRequest) -> HttpResponse:

@@ -63,9 +63,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_runapp(var_dir: Path, web_port: int, sim_port: int) -> subprocess.Popen:
+def start_runapp(
+    var_dir: Path, web_port: int, sim_port: int, *args: str, **extra_env: str
+) -> subprocess.Popen:
     """Start `manage.py runapp` as `make run` does: no API key (so the simulator), the
-    embedded services in `var_dir`, the given ports; output piped as text lines."""
+    embedded services in `var_dir` (unless `extra_env` names others), the given ports;
+    output piped as text lines."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -79,9 +82,10 @@ def start_runapp(var_dir: Path, web_port: int, sim_port: int) -> subprocess.Pope
         # own tests: tests/glmweb/test_throttle.py).
         GLMWEB_SIGNUPS_PER_ADDRESS="100000",
         GLMWEB_LOGIN_FAILURES_PER_ADDRESS="100000",
+        **extra_env,
     )
     return subprocess.Popen(
-        [sys.executable, "manage.py", "runapp", "--port", str(web_port)],
+        [sys.executable, "manage.py", "runapp", "--port", str(web_port), *args],
         cwd=BASE_DIR,
         env=env,
         stdout=subprocess.PIPE,

@@ -14,7 +14,7 @@ import pytest
 BASE_DIR = Path(__file__).resolve().parents[2]
 
 DUMP = """
-import json, django
+import json, os, django
 from django.conf import settings
 django.setup()
 print(json.dumps({
@@ -29,6 +29,8 @@ print(json.dumps({
     "media_root": str(settings.MEDIA_ROOT),
     "idle": settings.ZHIPUAI_STREAM_IDLE_TIMEOUT,
     "retries": settings.ZHIPUAI_MAX_RETRIES,
+    "web_processes": settings.GLMWEB_WEB_PROCESSES,
+    "cores": len(os.sched_getaffinity(0)),
 }))
 """
 
@@ -46,6 +48,7 @@ CONFIG_VARS = (
     "ZHIPUAI_STREAM_IDLE_TIMEOUT",
     "GLMWEB_VAR_DIR",
     "MEDIA_ROOT",
+    "GLMWEB_WEB_PROCESSES",
 )
 
 
@@ -90,6 +93,19 @@ def test_settings_redis_url_switches_the_broker_and_cache_and_configures_no_laye
     assert values["layer"] is None
     # Shared by every process: the log-in throttle counts across them.
     assert values["cache"] == "django.core.cache.backends.redis.RedisCache"
+
+
+def test_settings_web_processes_are_one_per_core_with_redis_and_one_without():
+    assert load_settings()["web_processes"] == 1
+    with_redis = load_settings(REDIS_URL="redis://127.0.0.1:6379/3")
+    assert with_redis["web_processes"] == with_redis["cores"]
+
+
+def test_settings_several_web_processes_without_redis_are_refused():
+    # The embedded relay lives in one process: a second would never see its replies.
+    result = run_python(DUMP, GLMWEB_WEB_PROCESSES="2")
+    assert result.returncode != 0
+    assert "GLMWEB_WEB_PROCESSES above 1 needs REDIS_URL" in result.stderr
 
 
 def test_settings_celery_broker_url_wins_over_redis_url():

@@ -1,15 +1,19 @@
 """`manage.py runapp`: run the whole app on this machine, and stop it all together.
 
 That is Daphne (web and websockets), a Celery worker with its beat scheduler, and the
-GLM simulator when no ZHIPUAI_API_KEY is set. By default the processes log warnings
-and errors only (no access-log line per request, no Celery banner), and the "GLM Web
-is running at" line is the last one printed, once every process is up; `--verbose`
-gives each process its usual output.
+GLM simulator when no ZHIPUAI_API_KEY is set. With REDIS_URL there is one Daphne
+process per core (GLMWEB_WEB_PROCESSES), all on the one port (SO_REUSEPORT: the kernel
+spreads connections over them; glmweb/serve.py); without it, one.
+
+By default the processes log warnings and errors only (no access-log line per request,
+no Celery banner), and the "GLM Web is running at" line is the last one printed, once
+every process is up; `--verbose` gives each process its usual output.
 """
 
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import signal
 import socket
@@ -107,6 +111,50 @@ def wait_until_healthy(
     raise CommandError(f"{url} did not answer within {timeout:.0f} s")
 
 
+def wait_until_all_serve(
+    url: str,
+    web: list[subprocess.Popen],
+    children: list[subprocess.Popen],
+    timeout: float,
+) -> None:
+    """Ask `url` (the health check, which names its pid) over new connections until
+    every web process has answered once: they share the port, so a process still
+    starting gets none of it yet."""
+    waiting = {child.pid for child in web}
+    deadline = time.monotonic() + timeout
+    while waiting and time.monotonic() < deadline:
+        if any(child.poll() is not None for child in children):
+            raise CommandError(
+                "a process exited while the app was starting; see its output above"
+            )
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                waiting.discard(json.loads(response.read())["pid"])
+        except OSError:
+            time.sleep(0.2)
+    if waiting:
+        raise CommandError(
+            f"not every web process answered {url} within {timeout:.0f} s"
+        )
+
+
+def web_listen_args(host: str, port: int, processes: int) -> list[list[str]]:
+    """Return each web process's listening arguments for glmweb.serve: Daphne's own
+    `-b/-p` for one process, a shared SO_REUSEPORT socket for several."""
+    if processes == 1:
+        return [["-b", host, "-p", str(port)]]
+    if ":" in host:
+        raise CommandError(
+            "several web processes share an IPv4 address only; set GLMWEB_HOST to "
+            "one (0.0.0.0 for every interface) or GLMWEB_WEB_PROCESSES=1"
+        )
+    # SO_REUSEPORT lets any process of this user join the port, a forgotten earlier
+    # run included, which would then get a share of the connections: refuse instead.
+    if port_is_open(port, "127.0.0.1" if host == "0.0.0.0" else host):
+        raise CommandError(f"port {port} is already in use")
+    return [["--shared-port", f"{host}:{port}"] for _ in range(processes)]
+
+
 class Command(BaseCommand):
     help = "Run the web server, a Celery worker and (with no API key) the simulator."
 
@@ -144,8 +192,14 @@ class Command(BaseCommand):
         env = dict(os.environ) if verbose else quiet_environment()
         env[READY_FILE_ENV] = str(ready_file)
         python = sys.executable
+        processes = settings.GLMWEB_WEB_PROCESSES
+        listens = web_listen_args(host, port, processes)
         self.progress(
-            "Starting the web server"
+            (
+                "Starting the web server"
+                if processes == 1
+                else f"Starting {processes} web processes on one port"
+            )
             + ("" if options["no_worker"] else ", a Celery worker")
             + ("" if settings.ZHIPUAI_API_KEY else " and the GLM simulator")
         )
@@ -181,23 +235,22 @@ class Command(BaseCommand):
                     env,
                 )
             )
-        children.append(
+        web = [
             start(
                 [
                     python,
                     "-m",
                     "glmweb.serve",  # Daphne on uvloop
-                    "-b",
-                    host,
-                    "-p",
-                    str(port),
+                    *listen,
                     # Daphne writes an access-log line per request from verbosity 1.
                     *([] if verbose else ["-v", "0"]),
                     "glmweb.asgi:application",
                 ],
                 env,
             )
-        )
+            for listen in listens
+        ]
+        children.extend(web)
 
         stopping = False
 
@@ -213,8 +266,8 @@ class Command(BaseCommand):
             if not settings.ZHIPUAI_API_KEY:
                 sim_root = f"http://127.0.0.1:{settings.GLMWEB_SIMULATOR_PORT}"
                 wait_until_healthy(f"{sim_root}/_sim/health", children, timeout=60)
-            wait_until_healthy(
-                f"http://{shown_host}:{port}/healthz", children, timeout=60
+            wait_until_all_serve(
+                f"http://{shown_host}:{port}/healthz", web, children, timeout=60
             )
             if not options["no_worker"]:
                 wait_for_file(ready_file, children, timeout=60)
