@@ -29,7 +29,13 @@ class VideoJobAdmin(admin.ModelAdmin):
     )
     raw_id_fields = ("owner",)
     date_hierarchy = "created_at"
+    # The files are read-only here: the job form re-encodes the source image and the
+    # worker stores the platform's files; a file set in the admin would skip both and be
+    # served with a type guessed from the uploader's name.
     readonly_fields = (
+        "source_image",
+        "video",
+        "cover",
         "request_id",
         "upstream_task_id",
         "attempts",

@@ -67,3 +67,19 @@ def test_video_form_image_refuses_or_reencodes_every_hostile_file(
     hostile_files.is_reencoded_image(stored)
     served = client.get(reverse("media_jobs:file", args=[job.pk, "source"]))
     hostile_files.assert_safe_download_headers(served, stored)
+
+
+def test_admin_offers_no_file_upload_around_the_form_and_worker(
+    client, owner, django_user_model
+):
+    # A file set in the admin would skip the form's re-encoding and be served with a
+    # type guessed from the uploader's name.
+    job = VideoJob.objects.create(owner=owner, prompt="a cat", model="cogvideox-3")
+    admin = django_user_model.objects.create_superuser("root", password="pw-12345-x")
+    client.force_login(admin)
+
+    page = client.get(f"/admin/media_jobs/videojob/{job.pk}/change/")
+
+    assert page.status_code == 200
+    assert b'name="prompt"' in page.content
+    assert b'type="file"' not in page.content
