@@ -9,6 +9,7 @@ import gettext
 import re
 import shutil
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -346,3 +347,40 @@ def test_script_shows_no_unmarked_text(script: Path):
     assert not offenders, "Wrap in gettext():\n" + "\n".join(
         f"{script.relative_to(BASE_DIR)}:{line}: {text}" for line, text in offenders
     )
+
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _bilingual_tables() -> dict[str, Mapping[str, tuple[str, str]]]:
+    # Errors worded outside gettext keep (zh-hans, en) pairs side by side: the
+    # platform's errors, and the refused uploads (which are worded outside requests).
+    from chat.characters.cards import CardRejectedError
+    from glmweb.images import ImageRejectedError
+    from glmweb.videos import VideoRejectedError
+    from glmweb.zhipu import wording
+
+    return {
+        "zhipu.wording._BY_KIND": wording._BY_KIND,
+        "zhipu.wording._BY_CODE": wording._BY_CODE,
+        "zhipu.wording._INTERRUPTED": {"interrupted": wording._INTERRUPTED},
+        **{
+            error.__name__: error.wording
+            for error in (CardRejectedError, ImageRejectedError, VideoRejectedError)
+        },
+    }
+
+
+@pytest.mark.parametrize("table", sorted(_bilingual_tables()))
+def test_bilingual_error_table_has_chinese_and_english(table: str):
+    entries = _bilingual_tables()[table]
+    assert entries
+    wrong = [
+        f"{key}: {pair!r}"
+        for key, pair in entries.items()
+        if len(pair) != 2
+        or not CJK.search(pair[0])
+        or CJK.search(pair[1])
+        or not LETTER.search(CJK.sub("", pair[1]))
+    ]
+    assert not wrong, f"{table} needs (zh-hans, en) pairs:\n" + "\n".join(wrong)
