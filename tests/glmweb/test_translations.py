@@ -354,13 +354,16 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 def _bilingual_tables() -> dict[str, Mapping[str, tuple[str, str]]]:
     # Errors worded outside gettext keep (zh-hans, en) pairs side by side: the
-    # platform's errors, and the refused uploads (which are worded outside requests).
+    # platform's errors, the socket's refusals and the refused uploads (which are
+    # worded outside requests).
+    from chat import frames
     from chat.characters.cards import CardRejectedError
     from glmweb.images import ImageRejectedError
     from glmweb.videos import VideoRejectedError
     from glmweb.zhipu import wording
 
     return {
+        "chat.frames._WORDING": frames._WORDING,
         "zhipu.wording._BY_KIND": wording._BY_KIND,
         "zhipu.wording._BY_CODE": wording._BY_CODE,
         "zhipu.wording._INTERRUPTED": {"interrupted": wording._INTERRUPTED},
