@@ -7,8 +7,10 @@ const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 // Past this age a relative time says less than the date itself.
 const RELATIVE_UP_TO = 7 * DAY;
+const REFRESH_MS = 60_000;
 
 const formatters = new Map();
+let refreshing = false;
 
 function language() {
   return document.documentElement.lang || navigator.language;
@@ -45,20 +47,27 @@ export function relativeTime(iso, now = Date.now()) {
   return words.format(Math.round(seconds / DAY), "day");
 }
 
-/** Return a <time> showing how long ago `iso` was, the full date in its tooltip. */
+/**
+ * Return a <time> showing how long ago `iso` was, the full date in its tooltip; every
+ * such element on the page is brought up to date each minute.
+ */
 export function timeElement(iso, className) {
+  if (!refreshing) {
+    refreshing = true;
+    setInterval(() => refreshTimes(document), REFRESH_MS);
+  }
   const node = document.createElement("time");
-  node.className = className;
+  node.className = `relative ${className}`;
   node.dateTime = iso;
   node.textContent = relativeTime(iso);
   node.title = dateTime(iso);
   return node;
 }
 
-/** Bring the relative times under `root` up to date (called every minute). */
-export function refreshTimes(root) {
+/** Bring the relative times under `root` up to date. */
+function refreshTimes(root) {
   const now = Date.now();
-  for (const node of root.querySelectorAll("time[datetime]")) {
+  for (const node of root.querySelectorAll("time.relative[datetime]")) {
     node.textContent = relativeTime(node.dateTime, now);
   }
 }

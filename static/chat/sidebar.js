@@ -5,7 +5,7 @@
 // choice is kept in localStorage).
 
 import { api } from "./api.js";
-import { refreshTimes, timeElement } from "./dates.js";
+import { timeElement } from "./dates.js";
 import { el } from "./dom.js";
 import { format, gettext } from "./i18n.js";
 import { icon } from "./icons.js";
@@ -13,7 +13,6 @@ import { url } from "./page.js";
 import { showToast } from "./toast.js";
 
 const SEARCH_DELAY_MS = 250;
-const TIMES_REFRESH_MS = 60_000;
 const COLLAPSED_KEY = "glmweb:sidebar-collapsed";
 const PHONE = window.matchMedia("(max-width: 800px)");
 
@@ -50,7 +49,6 @@ export class Sidebar {
       clearTimeout(this.timer);
       this.timer = setTimeout(() => this.refresh(), SEARCH_DELAY_MS);
     });
-    setInterval(() => refreshTimes(this.list), TIMES_REFRESH_MS);
     this.tabActive.addEventListener("click", () => this.showArchived(false));
     this.tabArchived.addEventListener("click", () => this.showArchived(true));
     this.app = document.getElementById("chat-app");

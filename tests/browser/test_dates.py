@@ -1,5 +1,6 @@
-"""Dates and relative times in the language the user chose: the sidebar's "now" and
-the page's date helpers (static/chat/dates.js) speak zh-Hans or English."""
+"""Dates and relative times in the language the user chose: the sidebar's and the
+thread's "now" and the page's date helpers (static/chat/dates.js) speak zh-Hans or
+English."""
 
 from __future__ import annotations
 
@@ -70,10 +71,15 @@ def test_times_speak_the_chosen_language(page: Page):
 
     for language in ("zh-hans", "en"):
         if language == "en":
+            conversation = page.url  # the page's form goes back to where it loaded
             choose_language(page, "en")
+            page.goto(conversation)
         expected = EXPECTED[language]
-        stamp = page.locator("#conv-list li.conv-item .conv-time").first
-        expect(stamp).to_have_text(expected["now"])
-        expect(stamp).to_have_attribute("title", FULL_DATE[language])
+        for stamp in (
+            page.locator("#conv-list li.conv-item .conv-time").first,
+            page.locator("li.msg-user .msg-time"),
+        ):
+            expect(stamp).to_have_text(expected["now"])
+            expect(stamp).to_have_attribute("title", FULL_DATE[language])
         samples = page.evaluate(FORMAT_SAMPLES)
         assert samples == {key: expected[key] for key in samples}, language
