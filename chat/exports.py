@@ -8,9 +8,10 @@ summary are included, marked `"superseded": true` / `"active": false`.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.text import slugify
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext as _
@@ -46,8 +47,9 @@ def filename(conversation: Conversation, extension: str) -> str:
     return f"{stem}-{day}.{extension}"
 
 
-def _when(message: Message) -> str:
-    return timezone.localtime(message.created_at).strftime("%Y-%m-%d %H:%M")
+def _when(moment: datetime) -> str:
+    # In the reader's language: "2026年1月16日 09:30", "Jan. 16, 2026, 9:30 a.m.".
+    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
 
 
 def _quote(text: str) -> str:
@@ -128,9 +130,8 @@ def to_markdown(conversation: Conversation) -> str:
         f"# {title}",
         "",
         f"- {LABELS['model']}: {conversation.model}",
-        f"- {LABELS['created']}: "
-        f"{timezone.localtime(conversation.created_at):%Y-%m-%d %H:%M}",
-        f"- {LABELS['exported']}: {timezone.localtime():%Y-%m-%d %H:%M}",
+        f"- {LABELS['created']}: {_when(conversation.created_at)}",
+        f"- {LABELS['exported']}: {_when(timezone.now())}",
     ]
     if conversation.system_prompt:
         lines += [
@@ -141,12 +142,12 @@ def to_markdown(conversation: Conversation) -> str:
         ]
     for message in conversations.visible_messages(conversation):
         if message.role == Message.Role.USER:
-            heading = f"## {LABELS['user']} · {_when(message)}"
+            heading = f"## {LABELS['user']} · {_when(message.created_at)}"
         else:
             heading = (
                 f"## {LABELS['assistant']} · {message.model or conversation.model}"
             )
-            heading += f" · {_when(message)}"
+            heading += f" · {_when(message.created_at)}"
         lines += ["", "---", "", heading, ""]
         if message.reasoning:
             lines += [

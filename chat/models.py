@@ -37,15 +37,16 @@ class Conversation(models.Model):
     """One chat thread, owned by one user, with the settings its replies use."""
 
     # A UUID, so URLs neither reveal how many conversations exist nor can be walked.
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(_("ID"), primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="conversations",
+        verbose_name=_("owner"),
     )
     title = models.CharField(_("title"), max_length=200, blank=True)
     # Empty means "not titled yet": the first exchange names it automatically.
-    title_is_auto = models.BooleanField(default=True)
+    title_is_auto = models.BooleanField(_("automatic title"), default=True)
     model = models.CharField(_("model"), max_length=64)
     system_prompt = models.TextField(_("system prompt"), blank=True)
     temperature = models.FloatField(_("temperature"), null=True, blank=True)
@@ -56,7 +57,7 @@ class Conversation(models.Model):
     pinned = models.BooleanField(_("pinned"), default=False)
     archived = models.BooleanField(_("archived"), default=False)
     # Soft delete, so "undo" can bring a deleted conversation back.
-    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
     # A role-play conversation's character and the user's persona (chat.characters).
     # Deleting either keeps the conversation and its messages.
     character = models.ForeignKey(
@@ -65,6 +66,7 @@ class Conversation(models.Model):
         null=True,
         blank=True,
         related_name="conversations",
+        verbose_name=_("character"),
     )
     persona = models.ForeignKey(
         Persona,
@@ -72,20 +74,25 @@ class Conversation(models.Model):
         null=True,
         blank=True,
         related_name="conversations",
+        verbose_name=_("persona"),
     )
     # Which of the character's greetings opens the conversation (0: the main one).
-    greeting_index = models.PositiveSmallIntegerField(default=0)
+    greeting_index = models.PositiveSmallIntegerField(_("greeting index"), default=0)
     # An agent conversation (glm-4-assistant, chat.assistants): the platform's
     # assistant, and its own conversation id, known after the first reply, so
     # follow-ups continue the same agent conversation. Empty for a chat.
-    assistant_id = models.CharField(max_length=64, blank=True)
-    assistant_conversation_id = models.CharField(max_length=128, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    assistant_id = models.CharField(_("assistant id"), max_length=64, blank=True)
+    assistant_conversation_id = models.CharField(
+        _("assistant conversation id"), max_length=128, blank=True
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = ConversationManager()
 
     class Meta:
+        verbose_name = _("conversation")
+        verbose_name_plural = _("conversations")
         ordering = ["-pinned", "-updated_at"]
         indexes = [
             # The sidebar: one user's live conversations, pinned first, newest first.
@@ -114,59 +121,77 @@ class Message(models.Model):
         ERROR = "error", _("error")
 
     conversation = models.ForeignKey(
-        Conversation, on_delete=models.CASCADE, related_name="messages"
+        Conversation,
+        on_delete=models.CASCADE,
+        related_name="messages",
+        verbose_name=_("conversation"),
     )
-    role = models.CharField(max_length=16, choices=Role.choices)
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
     # Made by the browser; a message.send repeated after a reconnect carries the same
     # id and finds the message already there.
-    client_id = models.UUIDField(null=True, blank=True)
-    content = models.TextField(blank=True)
+    client_id = models.UUIDField(_("browser id"), null=True, blank=True)
+    content = models.TextField(_("content"), blank=True)
     # The platform calls it `reasoning_content`; the client (zhipu.ChatDelta) names it
     # `reasoning`, and so does everything in the app from there on.
-    reasoning = models.TextField(blank=True)
+    reasoning = models.TextField(_("reasoning"), blank=True)
     # Search results a web-search reply cites: [{"title", "link", "media", ...}].
-    web_search = models.JSONField(default=list, blank=True)
+    web_search = models.JSONField(_("web search"), default=list, blank=True)
     # An agent's tool calls, in order (chat.assistants.tool_call_dict): [{"type",
     # "input", "outputs": [{"title", "link", "content", "logs", "image", "error"}]}].
-    tool_calls = models.JSONField(default=list, blank=True)
+    tool_calls = models.JSONField(_("tool calls"), default=list, blank=True)
     status = models.CharField(
-        max_length=16, choices=Status.choices, default=Status.COMPLETE
+        _("status"), max_length=16, choices=Status.choices, default=Status.COMPLETE
     )
     # The GLMError kind ("rate_limited", "content_blocked", ...) or a chat-level one
     # ("server_restarted"), and the platform's business code: users see wording in their
     # language, made from these when shown. `error_message` is the technical account
     # for the admin; `error_detail` only the platform's own explanation, cleaned to
     # plain short text (zhipu.GLMError.platform_message), which the page shows too.
-    error_code = models.CharField(max_length=64, blank=True)
-    error_upstream_code = models.CharField(max_length=16, blank=True)
-    error_message = models.TextField(blank=True)
-    error_detail = models.TextField(blank=True)
-    model = models.CharField(max_length=64, blank=True)
-    prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
-    completion_tokens = models.PositiveIntegerField(null=True, blank=True)
+    error_code = models.CharField(_("error code"), max_length=64, blank=True)
+    error_upstream_code = models.CharField(
+        _("platform error code"), max_length=16, blank=True
+    )
+    error_message = models.TextField(_("error message"), blank=True)
+    error_detail = models.TextField(_("error detail"), blank=True)
+    model = models.CharField(_("model"), max_length=64, blank=True)
+    prompt_tokens = models.PositiveIntegerField(
+        _("prompt tokens"), null=True, blank=True
+    )
+    completion_tokens = models.PositiveIntegerField(
+        _("completion tokens"), null=True, blank=True
+    )
     # Of the completion tokens, those spent thinking, where the platform reports them.
-    reasoning_tokens = models.PositiveIntegerField(null=True, blank=True)
+    reasoning_tokens = models.PositiveIntegerField(
+        _("reasoning tokens"), null=True, blank=True
+    )
     # Why the platform ended a reply ("stop", "length", "tool_calls", "sensitive",
     # "network_error", ...; "" when it never said): a reply cut by max_tokens is
     # complete but says so, and offers to continue (docs/chat.md, "Honest endings").
-    finish_reason = models.CharField(max_length=32, blank=True)
+    finish_reason = models.CharField(_("finish reason"), max_length=32, blank=True)
     # A reply's: the user message it answers. Regenerated answers to the same message
     # are its versions (chat.versions); null on user messages and older replies.
     reply_to = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("reply to"),
     )
-    request_id = models.CharField(max_length=128, blank=True)
+    request_id = models.CharField(_("request id"), max_length=128, blank=True)
     # A reply's: the ids of the attachments its context carried (chat.vision), so the
     # page can show which images the model saw.
-    seen_attachments = models.JSONField(default=list, blank=True)
+    seen_attachments = models.JSONField(_("seen attachments"), default=list, blank=True)
     # Regenerate and edit-and-resend hide the turns they replace instead of deleting
     # them: what a user typed or a model generated is never lost.
-    superseded = models.BooleanField(default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    superseded = models.BooleanField(_("superseded"), default=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
         ordering = ["created_at", "id"]
         indexes = [
             # A conversation's history in order, without the superseded turns.
@@ -197,20 +222,27 @@ class Summary(models.Model):
     """A model-written summary that stands in for a conversation's older turns."""
 
     conversation = models.ForeignKey(
-        Conversation, on_delete=models.CASCADE, related_name="summaries"
+        Conversation,
+        on_delete=models.CASCADE,
+        related_name="summaries",
+        verbose_name=_("conversation"),
     )
-    content = models.TextField()
+    content = models.TextField(_("content"))
     # The summary covers every message up to and including this one.
     covers_until = models.ForeignKey(
-        Message, on_delete=models.CASCADE, related_name="+"
+        Message,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("covers until"),
     )
-    covered_messages = models.PositiveIntegerField(default=0)
-    model = models.CharField(max_length=64, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    covered_messages = models.PositiveIntegerField(_("covered messages"), default=0)
+    model = models.CharField(_("model"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("summary")
+        verbose_name_plural = _("summaries")
         ordering = ["created_at", "id"]
-        verbose_name_plural = "summaries"
 
     def __str__(self) -> str:
         return f"summary of {self.conversation_id} until {self.covers_until_id}"
@@ -220,14 +252,19 @@ class PromptPreset(models.Model):
     """A user's own system-prompt preset (the built-in ones live in chat.presets)."""
 
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="presets"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="presets",
+        verbose_name=_("owner"),
     )
     name = models.CharField(_("name"), max_length=80)
     system_prompt = models.TextField(_("system prompt"))
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("prompt preset")
+        verbose_name_plural = _("prompt presets")
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(
@@ -258,7 +295,10 @@ class Attachment(models.Model):
         VIDEO = "video", _("video")
 
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="attachments"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="attachments",
+        verbose_name=_("owner"),
     )
     message = models.ForeignKey(
         Message,
@@ -266,24 +306,31 @@ class Attachment(models.Model):
         null=True,
         blank=True,
         related_name="attachments",
+        verbose_name=_("message"),
     )
-    kind = models.CharField(max_length=8, choices=Kind.choices)
-    file = models.FileField(upload_to=_attachment_path, max_length=255)
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    file = models.FileField(_("file"), upload_to=_attachment_path, max_length=255)
     # A small JPEG/PNG for the history's thumbnails (images only).
-    thumbnail = models.FileField(upload_to=_attachment_path, max_length=255, blank=True)
+    thumbnail = models.FileField(
+        _("thumbnail"), upload_to=_attachment_path, max_length=255, blank=True
+    )
     # The user's file name, only for alt text and downloads.
-    name = models.CharField(max_length=200, blank=True)
-    content_type = models.CharField(max_length=64)
-    width = models.PositiveIntegerField(null=True, blank=True)
-    height = models.PositiveIntegerField(null=True, blank=True)
-    bytes = models.PositiveIntegerField()
-    duration = models.FloatField(null=True, blank=True)  # videos, in seconds
-    sha256 = models.CharField(max_length=64)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    content_type = models.CharField(_("content type"), max_length=64)
+    width = models.PositiveIntegerField(_("width"), null=True, blank=True)
+    height = models.PositiveIntegerField(_("height"), null=True, blank=True)
+    bytes = models.PositiveIntegerField(_("size in bytes"))
+    duration = models.FloatField(
+        _("duration"), null=True, blank=True
+    )  # videos, in seconds
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
     # Its place among its message's attachments (the order message.send named them).
-    position = models.PositiveSmallIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
         ordering = ["position", "id"]
         indexes = [
             models.Index(fields=["owner", "sha256"], name="attachment_owner_sha"),
@@ -311,11 +358,16 @@ class Preferences(models.Model):
         DARK = "dark", _("Dark")
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preferences"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="preferences",
+        verbose_name=_("user"),
     )
-    theme = models.CharField(max_length=8, choices=Theme.choices, default=Theme.SYSTEM)
+    theme = models.CharField(
+        _("theme"), max_length=8, choices=Theme.choices, default=Theme.SYSTEM
+    )
     # A code from settings.LANGUAGES, or "" for the browser's own choice.
-    language = models.CharField(max_length=16, blank=True, default="")
+    language = models.CharField(_("language"), max_length=16, blank=True, default="")
 
     class Meta:
         verbose_name = _("preferences")

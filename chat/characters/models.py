@@ -34,12 +34,15 @@ class Character(models.Model):
         SHARED = "shared", _("Shared with every user here")
 
     # A UUID: ids can be neither guessed nor counted.
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(_("ID"), primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="characters"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="characters",
+        verbose_name=_("owner"),
     )
     name = models.CharField(_("name"), max_length=NAME_MAX_CHARS)
-    avatar = models.FileField(upload_to=avatar_path, blank=True)
+    avatar = models.FileField(_("avatar"), upload_to=avatar_path, blank=True)
     # The card's description: who the character is (CharGLM's bot_info).
     description = models.TextField(_("description"), blank=True)
     personality = models.TextField(_("personality"), blank=True)
@@ -48,9 +51,11 @@ class Character(models.Model):
     user_name = models.CharField(_("your name in the story"), max_length=40, blank=True)
     user_info = models.TextField(_("your role in the story"), blank=True)
     greeting = models.TextField(_("greeting"), blank=True)
-    alternate_greetings = models.JSONField(default=list, blank=True)
+    alternate_greetings = models.JSONField(
+        _("alternate greetings"), default=list, blank=True
+    )
     example_dialogue = models.TextField(_("example dialogue"), blank=True)
-    tags = models.JSONField(default=list, blank=True)
+    tags = models.JSONField(_("tags"), default=list, blank=True)
     default_model = models.CharField(_("model"), max_length=64)
     visibility = models.CharField(
         _("visibility"),
@@ -64,11 +69,13 @@ class Character(models.Model):
     )
     # Card fields we do not use (creator_notes, system_prompt, character_book,
     # extensions, V3 additions...), kept so an export gives them back.
-    card_extra = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    card_extra = models.JSONField(_("other card fields"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("character")
+        verbose_name_plural = _("characters")
         ordering = ["name", "created_at"]
         indexes = [
             models.Index(
@@ -88,15 +95,20 @@ class Persona(models.Model):
     """Who the user plays: a name and a description, one of them the default."""
 
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="personas"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="personas",
+        verbose_name=_("owner"),
     )
     name = models.CharField(_("name"), max_length=40)
     description = models.TextField(_("description"), blank=True)
     is_default = models.BooleanField(_("default"), default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("persona")
+        verbose_name_plural = _("personas")
         ordering = ["-is_default", "name"]
         constraints = [
             models.UniqueConstraint(

@@ -5,6 +5,7 @@
 
 import { renderAttachments } from "./attachments.js";
 import { isWebLink, siteOf, sourceAnchor, toggleCitation } from "./citations.js";
+import { timeElement } from "./dates.js";
 import { button, el } from "./dom.js";
 import { format, gettext, ngettext } from "./i18n.js";
 import { installMathCopy } from "./maths.js";
@@ -269,7 +270,7 @@ export class MessageView {
     const role = el("span", "msg-role");
     const model = el("span", "msg-model");
     head.append(role, model);
-    const entry = { record, node, role, model, editing: false };
+    const entry = { record, node, head, role, model, editing: false };
     this.fillRole(entry);
     if (data.role === "assistant") {
       entry.reasoning = el("details", "reasoning");
@@ -314,6 +315,11 @@ export class MessageView {
     node.dataset.status = data.status || "";
     node.dataset.role = data.role;
     entry.model.textContent = data.role === "assistant" ? data.model || "" : "";
+    if (!entry.time && data.created_at) {
+      // Known once the server has the message (not while it is still on its way).
+      entry.time = timeElement(data.created_at, "msg-time");
+      entry.head.append(entry.time);
+    }
     if (entry.editing) return;
     if (data.role === "user") {
       // User text is shown as typed: text, never markup.

@@ -5,6 +5,7 @@
 // choice is kept in localStorage).
 
 import { api } from "./api.js";
+import { timeElement } from "./dates.js";
 import { el } from "./dom.js";
 import { format, gettext } from "./i18n.js";
 import { icon } from "./icons.js";
@@ -184,6 +185,7 @@ export class Sidebar {
     link.href = url("conversation_page", conversation.id);
     const title = el("span", "conv-title", titleOf(conversation));
     link.append(title);
+    if (conversation.updated_at) link.append(timeElement(conversation.updated_at, "conv-time"));
     if (conversation.pinned) {
       const pin = el("span", "conv-pin");
       pin.title = gettext("Pinned");

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -50,6 +51,8 @@ def test_markdown_export_is_the_visible_transcript(alice_client, exported):
     assert "filename*=utf-8''rust-%E7%94%9F%E5%91%BD%E5%91%A8%E6%9C%9F-" in disposition
     text = response.content.decode()
     assert text.startswith("# Rust 生命周期\n\n- Model: glm-4-flash\n")
+    # Dates as the reader's language writes them ("Jan. 16, 2026, 9:30 a.m.").
+    assert re.search(r"- Created: [A-Z][a-z]+\.? \d{1,2}, 20\d\d, \d", text)
     assert "**System prompt**\n\n> Be brief.\n> Always." in text
     assert "## User · " in text and "What is 'a?" in text
     assert "## Assistant · glm-4-flash · " in text and "A lifetime." in text
@@ -68,6 +71,8 @@ def test_markdown_export_speaks_chinese(alice_client, exported):
         headers={"accept-language": "zh-hans"},
     ).content.decode()
     assert "- 模型: glm-4-flash" in text
+    assert re.search(r"- 创建时间: 20\d\d年\d{1,2}月\d{1,2}日 \d\d:\d\d", text)
+    assert re.search(r"## 用户 · 20\d\d年\d{1,2}月\d{1,2}日", text)
     assert "## 用户 · " in text and "## 助手 · " in text
     assert "回复在传输中断开了" in text
 

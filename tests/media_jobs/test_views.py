@@ -4,6 +4,7 @@ cancel / retry / delete, and files that only their owner can fetch."""
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from django.core.files.base import ContentFile
@@ -224,6 +225,25 @@ def test_a_video_file_missing_from_storage_is_a_404_that_says_so(
 
     assert response.status_code == 404
     assert response.content.decode().startswith(start)
+
+
+@pytest.mark.parametrize(
+    ("language", "queued"),
+    [
+        ("en", r"Time since it was queued \([A-Z][a-z]+\.? \d{1,2}, 20\d\d, \d"),
+        ("zh-hans", r"自排队以来的时间（20\d\d年\d{1,2}月\d{1,2}日 \d\d:\d\d）"),
+    ],
+)
+def test_a_jobs_queued_time_is_written_in_the_users_language(
+    client_of, owner, language, queued
+):
+    finished_job(owner)
+    client = client_of(owner)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = language
+
+    page = client.get(reverse("media_jobs:index")).content.decode()
+
+    assert re.search(queued, page), page
 
 
 def test_cancel_retry_and_delete_follow_the_job_state(
