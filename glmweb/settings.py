@@ -181,11 +181,15 @@ if DATABASE_URL:
     import dj_database_url
 
     # Connections are kept for DATABASE_CONN_MAX_AGE seconds per thread (the reply
-    # engine's pool threads included); 0 closes each after use.
+    # engine's pool threads included); 0 closes each after use. A kept connection is
+    # checked before reuse (DATABASE_CONN_HEALTH_CHECKS): after a PostgreSQL restart
+    # every kept one is dead, and without the check each thread's next query failed
+    # once (tests/chat/test_faults_postgres.py).
     DATABASES = {
         "default": dj_database_url.parse(
             DATABASE_URL,
             conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
+            conn_health_checks=env_bool("DATABASE_CONN_HEALTH_CHECKS", True),
         )
     }
     if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import os
 import socket
 import time
@@ -42,11 +43,15 @@ def new_process_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{os.urandom(4).hex()}"
 
 
+MEMORY_SINCE_KEY = "glmweb:since"
+
+
 class Store(Protocol):
     async def write(self, checkpoints: list[dict[str, Any]]) -> None: ...
     async def load(self, message_id: int) -> dict[str, Any] | None: ...
     async def delete(self, message_id: int) -> None: ...
     async def is_alive(self, process_id: str) -> bool: ...
+    async def memory_age(self) -> float: ...
     def forget(self) -> None: ...
     async def aclose(self) -> None: ...
 
@@ -122,6 +127,10 @@ class FileStore:
                 else:
                     entry["path"].unlink()
 
+    async def memory_age(self) -> float:
+        """Files outlive every process: the store never forgets on its own."""
+        return math.inf
+
     async def is_alive(self, process_id: str) -> bool:
         return await asyncio.to_thread(self._is_alive, process_id)
 
@@ -173,6 +182,9 @@ class RedisStore:
                 b"1",
                 ex=max(1, int(settings.GLMWEB_REPLY_STALE_SECONDS)),
             )
+            # When this Redis's memory began: a restarted (empty) Redis has lost every
+            # live process's checkpoints until they write again (memory_age).
+            pipe.set(MEMORY_SINCE_KEY, str(time.time()), nx=True)
             for checkpoint in checkpoints:
                 pipe.set(
                     f"glmweb:ckpt:{int(checkpoint['message_id'])}",
@@ -190,6 +202,11 @@ class RedisStore:
 
     async def is_alive(self, process_id: str) -> bool:
         return bool(await self.redis.exists(f"glmweb:alive:{process_id}"))
+
+    async def memory_age(self) -> float:
+        """Return the seconds since this Redis began remembering (0: just now)."""
+        since = await self.redis.get(MEMORY_SINCE_KEY)
+        return max(0.0, time.time() - float(since)) if since else 0.0
 
     async def aclose(self) -> None:
         await self.redis.delete(f"glmweb:alive:{self.process_id}")

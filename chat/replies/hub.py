@@ -183,6 +183,10 @@ class Hub:
     async def drop_checkpoint(self, message_id: int) -> None:
         await self._store.delete(message_id)
 
+    async def memory_age(self) -> float:
+        """Return for how long the store has held every live reply's checkpoint."""
+        return await self._store.memory_age()
+
     async def is_alive(self, process_id: str) -> bool:
         """Return whether the process (this one included) still has a heartbeat."""
         return process_id == self.process_id or await self._store.is_alive(process_id)

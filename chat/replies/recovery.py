@@ -5,7 +5,9 @@ error code `server_restarted`. A reply is an orphan only when its owner (named i
 checkpoint) has no fresh heartbeat: with several processes sharing the database, one
 process starting up must not end another's live reply. A reply with no checkpoint at
 all counts as an orphan once it is older than GLMWEB_REPLY_STALE_SECONDS (its owner
-writes one before calling the model, so only a crash in between leaves none).
+writes one before calling the model, so only a crash in between leaves none), and
+only once the store has remembered for a few checkpoint intervals (a Redis restarted
+empty forgets the checkpoints of replies still running elsewhere).
 
 Runs when a process's hub starts, every GLMWEB_REPLY_STALE_SECONDS after, and when a
 socket opens on (or sends to) a conversation whose streaming reply no process here owns.
@@ -45,6 +47,12 @@ async def arecover_if_orphaned(
             created_at = message.created_at
         age = (timezone.now() - created_at).total_seconds()
         if age < settings.GLMWEB_REPLY_STALE_SECONDS:
+            return None
+        # A Redis restarted empty has lost the checkpoints of replies still running
+        # on live processes until their next write (every checkpoint interval, a
+        # failed one retried): no checkpoint proves nothing until a few intervals
+        # have passed (tests/chat/test_faults_redis.py).
+        if await hub.memory_age() < 3 * settings.GLMWEB_REPLY_CHECKPOINT_SECONDS:
             return None
         checkpoint = {}
     message = await turns.ainterrupt_orphan(

@@ -8,10 +8,13 @@ the database is written once at the end (chat.turns.finish_reply).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import logging
 from typing import Any
+
+from django import db
 
 from chat import catalog, history, titles, turns
 from chat.characters import prompting
@@ -154,6 +157,26 @@ async def arun(hub: Hub, live: LiveReply, turn: turns.Turn) -> None:
     await finish(hub, live, turn.assistant, outcome)
 
 
+# Waits before saving a finished reply again when the database connection failed: a
+# PostgreSQL restart or failover takes seconds, and the reply's whole text is only in
+# this process until it is saved (tests/chat/test_faults_postgres.py).
+SAVE_RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0, 4.0, 8.0)
+
+
+async def _asave_with_retries(
+    message: Message, outcome: turns.ReplyOutcome
+) -> Message | None:
+    for delay in (*SAVE_RETRY_DELAYS, None):
+        try:
+            return await turns.afinish_reply(message, outcome)
+        except (db.OperationalError, db.InterfaceError):
+            if delay is None:
+                raise
+            logger.warning("saving reply %s failed; again in %s s", message.pk, delay)
+            await asyncio.sleep(delay)
+    raise AssertionError("unreachable")
+
+
 def _until(turn: turns.Turn) -> int:
     assert turn.reply_to_id is not None
     return turn.reply_to_id
@@ -164,10 +187,10 @@ async def finish(
 ) -> None:
     """Save how a reply ended and announce it (chat and agent replies alike)."""
     try:
-        saved = await turns.afinish_reply(message, outcome)
+        saved = await _asave_with_retries(message, outcome)
     except Exception:
-        # The database refused (e.g. it went away): the checkpoint stays, and the
-        # sweep marks the reply interrupted once this process is gone.
+        # The database stayed away: the checkpoint stays, and the sweep marks the
+        # reply interrupted once this process is gone.
         logger.exception("saving reply %s failed", live.message_id)
         hub.unregister(live)
         await hub.unfollow(live)
