@@ -180,18 +180,33 @@ DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
     import dj_database_url
 
-    # Connections are kept for DATABASE_CONN_MAX_AGE seconds per thread (the reply
-    # engine's pool threads included); 0 closes each after use. A kept connection is
-    # checked before reuse (DATABASE_CONN_HEALTH_CHECKS): after a PostgreSQL restart
-    # every kept one is dead, and without the check each thread's next query failed
-    # once (tests/chat/test_faults_postgres.py).
+    # Under ASGI every request runs its ORM work in a thread of its own, so connections
+    # kept per thread (CONN_MAX_AGE) pile up until PostgreSQL refuses more (99 of 100
+    # at 50 users in benchmarks/load_test.py). Django's own answer is psycopg's pool:
+    # DATABASE_POOL_MAX_SIZE connections per process, shared by the request threads and
+    # the reply engine's, each checked before it is handed out (after a PostgreSQL
+    # restart every pooled one is dead: tests/chat/test_faults_postgres.py). A request
+    # that finds the pool empty waits for a connection instead of failing.
+    # DATABASE_POOL=0 keeps the per-thread connections instead (DATABASE_CONN_MAX_AGE
+    # seconds, checked before reuse with DATABASE_CONN_HEALTH_CHECKS).
+    DATABASE_POOL = env_bool("DATABASE_POOL", True)
     DATABASES = {
         "default": dj_database_url.parse(
             DATABASE_URL,
-            conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
+            conn_max_age=(
+                0 if DATABASE_POOL else env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
+            ),
             conn_health_checks=env_bool("DATABASE_CONN_HEALTH_CHECKS", True),
         )
     }
+    if DATABASE_POOL:
+        # Django hands the pool its health check (ConnectionPool.check_connection)
+        # when DATABASE_CONN_HEALTH_CHECKS is on.
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env_int("DATABASE_POOL_MIN_SIZE", 2, minimum=0),
+            "max_size": env_int("DATABASE_POOL_MAX_SIZE", 20, minimum=1),
+            "timeout": env_int("DATABASE_POOL_TIMEOUT", 30, minimum=1),
+        }
     if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
         raise ImproperlyConfigured("DATABASE_URL must be a postgres:// URL")
 else:

@@ -55,6 +55,12 @@ def django_db_setup(django_db_setup):
     for connection in list(_connections):
         connection.inc_thread_sharing()
         connection.close()
+    # With psycopg's pool (DATABASE_URL) the pooled connections hold the database too.
+    from django.db import connections
+
+    for connection in connections.all(initialized_only=True):
+        if getattr(connection, "pool", None) is not None:
+            connection.close_pool()
 
 
 def free_port() -> int:
