@@ -37,6 +37,10 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
 ]
 PASSWORD = "correct-horse-battery-staple-42"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+# Loaded from the app itself, as the pages' CSP (script-src 'self') allows.
+AXE = "/static/vendor/axe-core-4.10.3/axe.min.js"
 
 
 def pytest_collection_modifyitems(items):
@@ -166,3 +170,34 @@ def sign_up(page, username: str | None = None) -> str:
     page.click("button[type=submit]")
     page.wait_for_selector(f"[data-username='{username}']", state="attached")
     return username
+
+
+def new_context(chromium, live_app, *, locale: str, viewport: dict, dark: bool):
+    """A fresh browser context (no cookies): a touch phone when `viewport` is PHONE,
+    the system colour scheme dark or light."""
+    phone = viewport == PHONE
+    context = chromium.new_context(
+        locale=locale,
+        base_url=live_app.base_url,
+        viewport=viewport,
+        is_mobile=phone,
+        has_touch=phone,
+        color_scheme="dark" if dark else "light",
+    )
+    context.set_default_timeout(15_000)
+    return context
+
+
+def axe_violations(page) -> list[str]:
+    """Run axe-core on the page; return its serious and critical findings."""
+    page.add_script_tag(url=AXE)
+    results = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']}))"
+        ".violations"
+    )
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} -- "
+        + "; ".join(n["html"][:120] for n in v["nodes"][:3])
+        for v in results
+        if v["impact"] in {"serious", "critical"}
+    ]
