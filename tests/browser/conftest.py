@@ -16,6 +16,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,12 +69,10 @@ def _pump(stream, lines: queue.Queue, output: list[str]) -> None:
     lines.put(None)
 
 
-# Package scope: the app and the browser stop once the browser tests are done, so
-# Playwright's event loop is gone before the async tests elsewhere run.
-@pytest.fixture(scope="package")
-def live_app(tmp_path_factory) -> Iterator[LiveApp]:
-    """Run the whole app as `make run` does, on free ports, with its own database."""
-    var_dir = tmp_path_factory.mktemp("live-app")
+@contextmanager
+def running_app(var_dir: Path) -> Iterator[LiveApp]:
+    """Run the whole app as `make run` does, on free ports, with its database in
+    `var_dir`; stop it on leaving (docs/screenshots/take.py uses this too)."""
     web_port, sim_port = free_port(), free_port()
     process = start_runapp(var_dir, web_port, sim_port)
     lines: queue.Queue = queue.Queue()
@@ -107,6 +106,15 @@ def live_app(tmp_path_factory) -> Iterator[LiveApp]:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
+
+
+# Package scope: the app and the browser stop once the browser tests are done, so
+# Playwright's event loop is gone before the async tests elsewhere run.
+@pytest.fixture(scope="package")
+def live_app(tmp_path_factory) -> Iterator[LiveApp]:
+    """Run the whole app as `make run` does, on free ports, with its own database."""
+    with running_app(tmp_path_factory.mktemp("live-app")) as app:
+        yield app
 
 
 @pytest.fixture(scope="package")
