@@ -86,6 +86,7 @@ OTHER_CONVERSATIONS = [
         "We cordially invite you to the launch of our new product.",
     ),
 ]
+AVATAR_COLOURS = [(70, 90, 140), (180, 80, 60)]
 CHARACTERS = [
     {
         "name": "Sherlock Holmes",
@@ -93,7 +94,6 @@ CHARACTERS = [
         "personality": "observant, blunt, curious",
         "greeting": "You have been in Afghanistan, I perceive, {{user}}.",
         "tags_text": "detective, mystery",
-        "colour": (70, 90, 140),
     },
     {
         "name": "李白",
@@ -101,7 +101,6 @@ CHARACTERS = [
         "personality": "豪放、洒脱、爱酒",
         "greeting": "{{user}}，且饮此杯，与我共赏明月！",
         "tags_text": "诗人, 唐朝",
-        "colour": (180, 80, 60),
     },
 ]
 # No simulator directives: they would show in the cards. The simulator finishes a job
@@ -128,11 +127,13 @@ def avatar_png(colour: tuple[int, int, int]) -> bytes:
     from PIL import Image
 
     image = Image.new("RGB", (256, 256))
-    pixels = image.load()
-    for y in range(256):
-        for x in range(256):
-            shade = (x + y) / 510
-            pixels[x, y] = tuple(int(c + (255 - c) * shade * 0.6) for c in colour)
+    image.putdata(
+        [
+            tuple(int(c + (255 - c) * (x + y) / 510 * 0.6) for c in colour)
+            for y in range(256)
+            for x in range(256)
+        ]
+    )
     out = io.BytesIO()
     image.save(out, format="PNG")
     return out.getvalue()
@@ -175,16 +176,16 @@ def seed_conversations(username: str) -> str:
 def create_characters(page) -> str:
     """Create the characters through their form; return the last one's id."""
     character_id = ""
-    for character in CHARACTERS:
+    for character, colour in zip(CHARACTERS, AVATAR_COLOURS, strict=True):
         page.goto("/characters/new/")
         for field in ("name", "description", "personality", "greeting", "tags_text"):
-            page.fill(f"[name={field}]", str(character[field]))
+            page.fill(f"[name={field}]", character[field])
         page.set_input_files(
             "input[name=avatar_upload]",
             {
                 "name": "avatar.png",
                 "mimeType": "image/png",
-                "buffer": avatar_png(character["colour"]),
+                "buffer": avatar_png(colour),
             },
         )
         page.locator("form.stacked button[type=submit].primary").click()
