@@ -448,7 +448,11 @@ class ChatPage {
       this.settings.setPanelOpen(true);
       return;
     }
-    const frame = { type: "message.send", client_id: uuid(), text, options };
+    const frame = { type: "message.send", client_id: uuid(), text };
+    // Until the conversation's own settings arrive (a message sent straight after the
+    // page loads), the panel holds the defaults: sending them would switch the
+    // conversation to the default model. Send none; the server keeps its own.
+    if (!this.conversationId || this.conversation) frame.options = options;
     const attached = this.attachments.take();
     if (attached.length) {
       frame.attachments = attached.map((a) => a.id);

@@ -16,6 +16,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +38,10 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
 ]
 PASSWORD = "correct-horse-battery-staple-42"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+# Loaded from the app itself, as the pages' CSP (script-src 'self') allows.
+AXE = "/static/vendor/axe-core-4.10.3/axe.min.js"
 
 
 def pytest_collection_modifyitems(items):
@@ -64,12 +69,10 @@ def _pump(stream, lines: queue.Queue, output: list[str]) -> None:
     lines.put(None)
 
 
-# Package scope: the app and the browser stop once the browser tests are done, so
-# Playwright's event loop is gone before the async tests elsewhere run.
-@pytest.fixture(scope="package")
-def live_app(tmp_path_factory) -> Iterator[LiveApp]:
-    """Run the whole app as `make run` does, on free ports, with its own database."""
-    var_dir = tmp_path_factory.mktemp("live-app")
+@contextmanager
+def running_app(var_dir: Path) -> Iterator[LiveApp]:
+    """Run the whole app as `make run` does, on free ports, with its database in
+    `var_dir`; stop it on leaving (docs/screenshots/take.py uses this too)."""
     web_port, sim_port = free_port(), free_port()
     process = start_runapp(var_dir, web_port, sim_port)
     lines: queue.Queue = queue.Queue()
@@ -103,6 +106,15 @@ def live_app(tmp_path_factory) -> Iterator[LiveApp]:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
+
+
+# Package scope: the app and the browser stop once the browser tests are done, so
+# Playwright's event loop is gone before the async tests elsewhere run.
+@pytest.fixture(scope="package")
+def live_app(tmp_path_factory) -> Iterator[LiveApp]:
+    """Run the whole app as `make run` does, on free ports, with its own database."""
+    with running_app(tmp_path_factory.mktemp("live-app")) as app:
+        yield app
 
 
 @pytest.fixture(scope="package")
@@ -166,3 +178,34 @@ def sign_up(page, username: str | None = None) -> str:
     page.click("button[type=submit]")
     page.wait_for_selector(f"[data-username='{username}']", state="attached")
     return username
+
+
+def new_context(chromium, live_app, *, locale: str, viewport: dict, dark: bool):
+    """A fresh browser context (no cookies): a touch phone when `viewport` is PHONE,
+    the system colour scheme dark or light."""
+    phone = viewport == PHONE
+    context = chromium.new_context(
+        locale=locale,
+        base_url=live_app.base_url,
+        viewport=viewport,
+        is_mobile=phone,
+        has_touch=phone,
+        color_scheme="dark" if dark else "light",
+    )
+    context.set_default_timeout(15_000)
+    return context
+
+
+def axe_violations(page) -> list[str]:
+    """Run axe-core on the page; return its serious and critical findings."""
+    page.add_script_tag(url=AXE)
+    results = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']}))"
+        ".violations"
+    )
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} -- "
+        + "; ".join(n["html"][:120] for n in v["nodes"][:3])
+        for v in results
+        if v["impact"] in {"serious", "critical"}
+    ]

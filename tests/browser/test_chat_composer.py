@@ -245,3 +245,41 @@ def test_text_typed_before_the_page_script_runs_is_kept(page):
     assert box.input_value() == "typed while the page was loading"
     page.reload()
     expect(box).to_have_value("typed while the page was loading")  # kept as a draft
+
+
+def test_a_message_sent_before_the_history_arrives_keeps_the_conversation_model(page):
+    new_chat(page)
+    page.locator("#model-picker").select_option("glm-4.6")
+    send_message(page, "first [[sim:tokens=3,rate=0]]")
+    page.wait_for_url(CONVERSATION_URL)
+    expect(last_reply(page)).to_have_attribute("data-status", "complete")
+
+    # Reload with the server's frames held back, as on a slow link, and send at once:
+    # the picker still shows the default model, not yet the conversation's.
+    held: list = []
+    release = {"go": False}
+
+    def slow_socket(ws):
+        server = ws.connect_to_server()
+
+        def from_server(message):
+            if release["go"]:
+                ws.send(message)
+            else:
+                held.append(message)
+
+        server.on_message(from_server)
+        ws.on_message(server.send)
+        release["flush"] = lambda: [ws.send(m) for m in held]
+
+    page.route_web_socket(re.compile(r".*/ws/.*"), slow_socket)
+    page.reload()
+    expect(page.locator("#model-picker")).not_to_have_value("glm-4.6")
+    send_message(page, "second [[sim:tokens=3,rate=0]]")
+    page.wait_for_function("() => !document.getElementById('composer-input').value")
+    release["go"] = True
+    release["flush"]()
+    expect(page.locator("li.msg-assistant")).to_have_count(2)
+    expect(last_reply(page)).to_have_attribute("data-status", "complete")
+    expect(last_reply(page).locator(".msg-model")).to_have_text("glm-4.6")
+    expect(page.locator("#model-picker")).to_have_value("glm-4.6")

@@ -9,9 +9,15 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_up
+from tests.browser.conftest import (
+    DESKTOP,
+    PHONE,
+    axe_violations,
+    new_context,
+    sign_up,
+)
 from tests.browser.test_chat_streaming import (
     CONVERSATION_URL,
     last_reply,
@@ -19,40 +25,6 @@ from tests.browser.test_chat_streaming import (
     send_message,
     wait_for_reply_text,
 )
-
-# Loaded from the app itself, as the pages' CSP (script-src 'self') allows.
-AXE = "/static/vendor/axe-core-4.10.3/axe.min.js"
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 800}
-
-
-def _context(chromium, live_app, *, locale: str, viewport: dict, dark: bool):
-    context = chromium.new_context(
-        locale=locale,
-        base_url=live_app.base_url,
-        viewport=viewport,
-        is_mobile=viewport is PHONE,
-        has_touch=viewport is PHONE,
-        color_scheme="dark" if dark else "light",
-    )
-    context.set_default_timeout(15_000)
-    return context
-
-
-def axe_violations(page: Page) -> list[str]:
-    """Run axe-core on the page; return its serious and critical findings."""
-    page.add_script_tag(url=AXE)
-    results = page.evaluate(
-        "async () => (await axe.run(document, {resultTypes: ['violations']}))"
-        ".violations"
-    )
-    return [
-        f"{v['id']} ({v['impact']}): {v['help']} -- "
-        + "; ".join(n["html"][:120] for n in v["nodes"][:3])
-        for v in results
-        if v["impact"] in {"serious", "critical"}
-    ]
-
 
 PAGES = [
     "/",  # chat, with a conversation open below
@@ -78,7 +50,9 @@ PAGES = [
 def test_axe_finds_no_serious_issue_on_any_page(
     chromium, live_app, locale, viewport, dark
 ):
-    context = _context(chromium, live_app, locale=locale, viewport=viewport, dark=dark)
+    context = new_context(
+        chromium, live_app, locale=locale, viewport=viewport, dark=dark
+    )
     page = context.new_page()
     try:
         found: dict[str, list[str]] = {}
@@ -107,7 +81,9 @@ def test_axe_finds_no_serious_issue_on_any_page(
 
 
 def test_phone_chat_gives_the_conversation_the_screen(chromium, live_app):
-    context = _context(chromium, live_app, locale="zh-CN", viewport=PHONE, dark=False)
+    context = new_context(
+        chromium, live_app, locale="zh-CN", viewport=PHONE, dark=False
+    )
     page = context.new_page()
     try:
         sign_up(page)
@@ -146,7 +122,9 @@ def test_phone_chat_gives_the_conversation_the_screen(chromium, live_app):
 
 
 def test_toasts_never_cover_the_composer_on_a_phone(chromium, live_app):
-    context = _context(chromium, live_app, locale="en-US", viewport=PHONE, dark=False)
+    context = new_context(
+        chromium, live_app, locale="en-US", viewport=PHONE, dark=False
+    )
     page = context.new_page()
     try:
         sign_up(page)
