@@ -39,7 +39,7 @@ class JSONCharField(forms.CharField):
     """A JSON string (null: empty); numbers, flags, lists and objects are refused,
     not saved as their Python text ("['a']", "True")."""
 
-    def to_python(self, value: Any) -> str:
+    def to_python(self, value: Any) -> str | None:
         if value is not None and not isinstance(value, str):
             raise ValidationError(_("Enter a text."), code="invalid")
         return super().to_python(value)
