@@ -144,3 +144,12 @@ async def test_raw_bytes_and_non_json_are_refused_and_the_socket_stays_up(
     else:
         answered = await exchange(fuzz_socket, raw)
     assert [f["type"] for f in answered] == ["error"]
+
+
+@pytest.mark.parametrize("kind", ["message.send", "message.edit"])
+async def test_a_nul_in_a_text_is_refused_not_saved(kind, fuzz_socket):
+    # Found by this suite on PostgreSQL, whose text cannot hold NUL: the send failed
+    # in the database and the socket dropped.
+    frame = json.dumps({**VALID[kind], "text": "a\u0000b"})
+    answered = await exchange(fuzz_socket, frame)
+    assert [(f["type"], f.get("code")) for f in answered] == [("error", "invalid")]
