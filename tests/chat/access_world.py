@@ -1,15 +1,18 @@
-"""One of every object a user can own, for the access-control and fuzzing suites, and
-a snapshot of every row so a test can prove that nothing changed."""
+"""One of every object a user can own, for the access-control and fuzzing suites, a
+snapshot of every row so a test can prove that nothing changed, and every URL of the
+URLconf with the keywords it captures."""
 
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.apps import apps
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from PIL import Image
 
@@ -167,3 +170,34 @@ def snapshot() -> dict[str, list[dict[str, Any]]]:
         for model in apps.get_app_config(label).get_models():
             rows[model._meta.label] = list(model.objects.order_by("pk").values())
     return rows
+
+
+def all_urls(
+    resolver: URLResolver, namespace: str = ""
+) -> Iterator[tuple[str, set[str]]]:
+    """Yield (namespaced name, the keywords its route captures) for every URL."""
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            inner = namespace
+            if entry.namespace:
+                inner = (
+                    f"{namespace}:{entry.namespace}" if namespace else entry.namespace
+                )
+            captured = _captured(entry)
+            for name, keywords in all_urls(entry, inner):
+                yield name, keywords | captured
+        elif isinstance(entry, URLPattern):
+            name = f"{namespace}:{entry.name}" if namespace else str(entry.name)
+            yield name, _captured(entry)
+
+
+def _captured(entry: URLPattern | URLResolver) -> set[str]:
+    pattern: Any = entry.pattern
+    if hasattr(pattern, "converters"):
+        return set(pattern.converters)
+    return set(pattern.regex.groupindex)
+
+
+def urls_with_arguments() -> dict[str, set[str]]:
+    """Return {namespaced name: captured keywords} of every URL that takes any."""
+    return {name: kw for name, kw in all_urls(get_resolver()) if kw}

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from asgiref.sync import sync_to_async
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 
 from chat import routing
 from chat.models import (
@@ -32,7 +32,7 @@ from chat.models import (
     PromptPreset,
 )
 from media_jobs.models import VideoJob
-from tests.chat.access_world import build_world, png, snapshot
+from tests.chat.access_world import build_world, png, snapshot, urls_with_arguments
 from tests.chat.test_protocol_docs import parsed_types
 
 # URL name -> for each keyword of its route, which of the owner's ids to put there.
@@ -107,36 +107,6 @@ JSON_BODY = {
     "archived": True,
 }
 FORM_BODY = {"name": "Pwned", "description": "pwned", "default_model": "charglm-4"}
-
-
-def _patterns(
-    resolver: URLResolver, namespace: str = ""
-) -> Iterator[tuple[str, set[str]]]:
-    """Yield (namespaced name, the keywords its route captures) for every URL."""
-    for entry in resolver.url_patterns:
-        if isinstance(entry, URLResolver):
-            inner = namespace
-            if entry.namespace:
-                inner = (
-                    f"{namespace}:{entry.namespace}" if namespace else entry.namespace
-                )
-            captured = _captured(entry)
-            for name, keywords in _patterns(entry, inner):
-                yield name, keywords | captured
-        elif isinstance(entry, URLPattern):
-            name = f"{namespace}:{entry.name}" if namespace else str(entry.name)
-            yield name, _captured(entry)
-
-
-def _captured(entry: URLPattern | URLResolver) -> set[str]:
-    pattern: Any = entry.pattern
-    if hasattr(pattern, "converters"):
-        return set(pattern.converters)
-    return set(pattern.regex.groupindex)
-
-
-def urls_with_arguments() -> dict[str, set[str]]:
-    return {name: kw for name, kw in _patterns(get_resolver()) if kw}
 
 
 def test_every_url_with_an_argument_is_classified():

@@ -12,13 +12,18 @@ import math
 from typing import Any
 
 import pytest
-from django.urls import reverse
+from django.urls import get_resolver, reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.chat.access_world import build_world, snapshot
+from tests.chat.access_world import (
+    all_urls,
+    build_world,
+    snapshot,
+    urls_with_arguments,
+)
 from tests.chat.fuzzing import fuzz_settings, mutated_objects, raw_bodies
-from tests.chat.test_access_control import OWNED_URLS, urls_with_arguments
+from tests.chat.test_access_control import OWNED_URLS
 
 _SETTINGS = {
     "model": "glm-4-flash",
@@ -80,13 +85,9 @@ def _expected_kind(field: str, kind: str) -> bool:
 
 def api_urls() -> list[str]:
     """Return the name of every URL under /api/ (with or without an id)."""
-    from django.urls import get_resolver
-
-    from tests.chat.test_access_control import _patterns
-
     return sorted(
         name
-        for name, _keywords in _patterns(get_resolver())
+        for name, _keywords in all_urls(get_resolver())
         if name.startswith("chat:api_")
     )
 
