@@ -418,3 +418,30 @@ async def test_ids_in_a_frame_never_replace_the_socket_user(
     assert sent.conversation_id == own.pk
     assert sent.conversation.owner_id == other_user.pk
     assert await Message.objects.filter(conversation=world.conversation).acount() == 3
+
+
+@pytest_ws
+async def test_stopping_another_users_streaming_reply_by_id_does_nothing(
+    glm_settings, ws_connect, user, other_user, make_conversation
+):
+    theirs = await sync_to_async(make_conversation)(user)
+    own = await sync_to_async(make_conversation)(other_user)
+    alice = await ws_connect(user, theirs.pk)
+    mallory = await ws_connect(other_user, own.pk)
+    await alice.receive_json_from()
+    await mallory.receive_json_from()
+    await alice.send_json_to(
+        {
+            "type": "message.send",
+            "client_id": str(uuid.uuid4()),
+            "text": "Slow [[sim:tokens=40,rate=40]]",
+        }
+    )
+    created = await alice.receive_json_from(10)
+    assert created["type"] == "message.created"
+    streaming = created["assistant"]["id"]
+    await mallory.send_json_to({"type": "reply.stop", "message_id": streaming})
+    assert await mallory.receive_nothing(0.3)
+    while (frame := await alice.receive_json_from(10))["type"] != "reply.end":
+        pass
+    assert frame["message"]["status"] == "complete"
