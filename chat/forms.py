@@ -35,6 +35,16 @@ class JSONBooleanField(forms.Field):
         return None
 
 
+class JSONCharField(forms.CharField):
+    """A JSON string (null: empty); numbers, flags, lists and objects are refused,
+    not saved as their Python text ("['a']", "True")."""
+
+    def to_python(self, value: Any) -> str | None:
+        if value is not None and not isinstance(value, str):
+            raise ValidationError(_("Enter a text."), code="invalid")
+        return super().to_python(value)
+
+
 class _PartialForm(forms.Form):
     """A form over a JSON object; with `partial`, fields absent from it are dropped."""
 
@@ -64,7 +74,7 @@ class ConversationForm(_PartialForm):
     default model for a new one).
     """
 
-    title = forms.CharField(max_length=200, required=False)
+    title = JSONCharField(max_length=200, required=False)
     pinned = JSONBooleanField(required=False)
     archived = JSONBooleanField(required=False)
 
@@ -122,8 +132,8 @@ class ConversationForm(_PartialForm):
 class PresetForm(_PartialForm):
     """A user's own system-prompt preset."""
 
-    name = forms.CharField(max_length=80)
-    system_prompt = forms.CharField(strip=False)
+    name = JSONCharField(max_length=80)
+    system_prompt = JSONCharField(strip=False)
 
     def __init__(self, data: dict[str, Any], *, partial: bool = False) -> None:
         super().__init__(data, partial=partial)

@@ -160,6 +160,10 @@ def _text(frame: dict[str, Any], client_id: str) -> str:
     raw = frame.get("text")
     if not isinstance(raw, str):
         raise FrameRefused("invalid", field="text", client_id=client_id)
+    # PostgreSQL text cannot hold NUL: saved, it failed the send and dropped the
+    # socket. The HTTP forms refuse it the same way (Django's CharField).
+    if "\x00" in raw:
+        raise FrameRefused("invalid", field="text", client_id=client_id)
     text = raw.strip()
     if not text:
         raise FrameRefused("empty_text", client_id=client_id)
