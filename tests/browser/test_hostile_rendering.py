@@ -81,6 +81,16 @@ VECTORS = [
     "<math><mtext><table><mglyph><style><img src=x onerror=\"window.__pwned='mg'\">",
 ]
 MARKDOWN = "\n\n".join(VECTORS)
+# Whole lines, so that as search results (one per line) they are the links themselves.
+SEARCH_LINKS = [
+    "javascript:window.__pwned='search-link'",
+    "JaVaScRiPt:window.__pwned='search-case'",
+    " javascript:alert(10)",
+    "data:text/html,<script>window.__pwned='search-data'</script>",
+    "vbscript:msgbox(11)",
+    "//evil.example/protocol-relative",
+]
+SEARCH = "\n\n".join([MARKDOWN, *SEARCH_LINKS])
 SHORT = "<img src=x onerror=\"window.__pwned='short'\"> javascript:alert(8)"
 
 TRAPS = """
@@ -299,7 +309,7 @@ def test_hostile_content_everywhere_renders_inert_with_no_csp_violation(
     page.locator("#opt-web-search").check()
     box = page.locator("#composer-input")
     box.fill(
-        MARKDOWN + "\n\nSee [ref_1][ref_3][ref_14] [[sim:echo,search_echo,rate=400]]"
+        SEARCH + "\n\nSee [ref_1][ref_3][ref_14] [[sim:echo,search_echo,rate=400]]"
     )
     box.press("Enter")
     page.wait_for_url(CONVERSATION_URL)
@@ -308,7 +318,7 @@ def test_hostile_content_everywhere_renders_inert_with_no_csp_violation(
         watch.check("while streaming")
     expect(last_reply(page).locator(".msg-body")).to_contain_text("styled")
     sources = last_reply(page).locator("[id^=source-]")
-    expect(sources).to_have_count(len(VECTORS) + 1)
+    expect(sources).to_have_count(len(VECTORS) + len(SEARCH_LINKS) + 1)
     assert last_reply(page).locator("sup.cite").count() == 3
     watch.check("after the reply")
     conversation_id = page.url.rstrip("/").rsplit("/", 1)[1]
