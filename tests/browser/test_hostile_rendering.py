@@ -320,6 +320,11 @@ def test_hostile_content_everywhere_renders_inert_with_no_csp_violation(
     sources = last_reply(page).locator("[id^=source-]")
     expect(sources).to_have_count(len(VECTORS) + len(SEARCH_LINKS) + 1)
     assert last_reply(page).locator("sup.cite").count() == 3
+    # Allowed markup still renders; a disallowed tag shows as the text it was.
+    body = last_reply(page).locator(".msg-body")
+    expect(body.locator("details > summary")).to_have_count(1)  # backticks: text
+    expect(body.locator("table td")).to_have_text("t")
+    expect(body).to_contain_text("<script>window.__pwned='script'</script>")
     watch.check("after the reply")
     conversation_id = page.url.rstrip("/").rsplit("/", 1)[1]
 
