@@ -31,7 +31,7 @@ from PIL import Image
 from playwright.sync_api import Page, expect
 
 from chat.characters import cards
-from tests.browser.conftest import BASE_DIR, CHROMIUM_ARGS, sign_up
+from tests.browser.conftest import BASE_DIR, CHROMIUM, CHROMIUM_ARGS, sign_up
 from tests.browser.test_chat_streaming import CONVERSATION_URL, last_reply
 
 EVIL = "https://evil.example"
@@ -144,23 +144,19 @@ DOM_CHECK = """
 
 
 @pytest.fixture(scope="module")
-def reporting_chromium():
-    """A Chromium of its own, for pages whose responses the test rewrites."""
-    if not os.path.exists("/usr/bin/chromium"):
-        pytest.skip("needs Chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=os.environ.get("GLMWEB_CHROMIUM", "/usr/bin/chromium"),
-            headless=True,
-            # Pages fulfilled by the test (Watch._route) count as public to
-            # Chromium's Local Network Access checks, which would then block their
-            # websocket to 127.0.0.1.
-            args=[*CHROMIUM_ARGS, "--disable-features=LocalNetworkAccessChecks"],
-        )
-        yield browser
-        browser.close()
+def reporting_chromium(chromium):
+    """A Chromium of its own, for pages whose responses the test rewrites (the
+    `chromium` fixture first: it skips, or fails under CI, without one)."""
+    browser = chromium.browser_type.launch(
+        executable_path=CHROMIUM,
+        headless=True,
+        # Pages fulfilled by the test (Watch._route) count as public to Chromium's
+        # Local Network Access checks, which would then block their websocket to
+        # 127.0.0.1.
+        args=[*CHROMIUM_ARGS, "--disable-features=LocalNetworkAccessChecks"],
+    )
+    yield browser
+    browser.close()
 
 
 class Watch:
