@@ -150,6 +150,7 @@ MIDDLEWARE = [
     "glmweb.accounts.preferences.PreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "glmweb.csp_reports.ReportingEndpointsMiddleware",
     "csp.middleware.CSPMiddleware",
 ]
 
@@ -611,8 +612,19 @@ CONTENT_SECURITY_POLICY = {
         "base-uri": ["'none'"],
         "form-action": ["'self'"],
         "frame-ancestors": ["'none'"],
+        # Violations are counted (glmweb/csp_reports.py): report-uri for browsers
+        # without the Reporting API, report-to (its Reporting-Endpoints header is set
+        # by glmweb.csp_reports.ReportingEndpointsMiddleware) for the rest.
+        "report-uri": ["/csp-report/"],
+        "report-to": "csp-endpoint",
     }
 }
+# A CSP report is a small JSON object; larger bodies are refused (413) unread.
+GLMWEB_CSP_REPORT_MAX_BYTES = env_int(
+    "GLMWEB_CSP_REPORT_MAX_BYTES", 16 * 1024, minimum=1
+)
+# The reports' count is logged at most once per this many seconds.
+GLMWEB_CSP_REPORT_LOG_SECONDS = env_int("GLMWEB_CSP_REPORT_LOG_SECONDS", 60, minimum=1)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 # The session cookie is never readable by script. SameSite=Lax rather than Strict: a

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
-from glmweb import views
+from glmweb import csp_reports, views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -20,6 +20,8 @@ urlpatterns = [
         name="javascript-catalog",
     ),
     path("healthz", views.healthz, name="healthz"),
+    # Named by the Content-Security-Policy (report-uri, report-to).
+    path("csp-report/", csp_reports.csp_report, name="csp_report"),
     # Browsers ask for /favicon.ico whatever the page says.
     path("favicon.ico", views.favicon),
     path("videos/", include("media_jobs.urls")),

@@ -1,7 +1,8 @@
 // Markdown to safe DOM. Model output and user text are both untrusted: every render
 // (each streamed frame and the final text) goes maths out (maths.js) -> marked ->
-// DOMPurify (a strict allow-list, returning DOM nodes, never an HTML string placed with
-// innerHTML) -> highlight.js on the code blocks (its output sanitised again) -> the
+// the markup rebuilt from the allow-list (inertMarkup, below) -> DOMPurify (a strict
+// allow-list, returning DOM nodes, never an HTML string placed with innerHTML) ->
+// highlight.js on the code blocks (its output sanitised again) -> the
 // formulas back in as KaTeX nodes -> citation markers linked to their sources
 // (citations.js) -> our own buttons built with DOM calls.
 
@@ -73,8 +74,70 @@ purify.addHook("afterSanitizeAttributes", (node) => {
 
 const MAX_AUTO_HIGHLIGHT = 8000;
 
+// Why the markup is rebuilt before DOMPurify parses it: in Chromium every document a
+// script makes (DOMParser, <template>, createHTMLDocument) carries the page's CSP, and
+// its parser reports each style="…", on…="…", <style> and <base href> it meets as a
+// violation — blocked and harmless, but hundreds per hostile page, enough to flood a
+// report endpoint (measured: issue 13). So the browser's parser only ever sees tags
+// serialised here: an allowed tag with its allowed attributes, values re-quoted. Every
+// other "<" becomes "&lt;", so a disallowed tag shows as the text the model wrote, no
+// raw-text element (style, script, textarea…) is ever opened, and what the parser
+// builds cannot depend on how this scanner read the input. DOMPurify stays the
+// sanitiser (URL schemes, classes, nesting); this only keeps its parse quiet.
+const TAG_NAMES = new Set(ALLOWED_TAGS);
+// CommonMark's raw HTML tag grammar (spec §6.6), which marked follows too.
+const OPEN_TAG =
+  /<([A-Za-z][A-Za-z0-9-]*)((?:\s+[A-Za-z_:][\w.:-]*(?:\s*=\s*(?:[^\s"'=<>`]+|'[^']*'|"[^"]*"))?)*)\s*(\/?)>/y;
+const CLOSE_TAG = /<\/([A-Za-z][A-Za-z0-9-]*)\s*>/y;
+const ATTRIBUTE = /([A-Za-z_:][\w.:-]*)(?:\s*=\s*([^\s"'=<>`]+|'[^']*'|"[^"]*"))?/g;
+
+function quoteAttribute(raw) {
+  const value = /^["']/.test(raw) ? raw.slice(1, -1) : raw;
+  // Entities are left for the parser to decode (DOMPurify then checks the decoded
+  // value); only what could end the value or open a tag is escaped.
+  return value.replace(/"/g, "&quot;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+function rebuildTag(name, attributes, allowed) {
+  let out = `<${name}`;
+  for (const [, attrName, raw] of attributes.matchAll(ATTRIBUTE)) {
+    const lower = attrName.toLowerCase();
+    if (!allowed.has(lower)) continue;
+    out += raw === undefined ? ` ${lower}` : ` ${lower}="${quoteAttribute(raw)}"`;
+  }
+  return `${out}>`;
+}
+
+/** Return `html` with only allowed tags and attributes left as markup. */
+export function inertMarkup(html, config = CONFIG) {
+  const tags = config === CONFIG ? TAG_NAMES : new Set(config.ALLOWED_TAGS);
+  const allowed = new Set(config.ALLOWED_ATTR);
+  let out = "";
+  let last = 0;
+  for (let at = html.indexOf("<"); at !== -1; at = html.indexOf("<", at + 1)) {
+    out += html.slice(last, at);
+    OPEN_TAG.lastIndex = at;
+    CLOSE_TAG.lastIndex = at;
+    const open = OPEN_TAG.exec(html);
+    const close = open ? null : CLOSE_TAG.exec(html);
+    const name = (open || close)?.[1].toLowerCase();
+    if (open && tags.has(name)) {
+      out += rebuildTag(name, open[2], allowed);
+      last = at + open[0].length;
+    } else if (close && tags.has(name)) {
+      out += `</${name}>`;
+      last = at + close[0].length;
+    } else {
+      out += "&lt;";
+      last = at + 1;
+    }
+    at = last - 1;
+  }
+  return out + html.slice(last);
+}
+
 function sanitize(html, config = CONFIG) {
-  return purify.sanitize(html, config);
+  return purify.sanitize(inertMarkup(html, config), config);
 }
 
 /**

@@ -291,3 +291,18 @@ def test_echo_directive_replies_with_the_users_text(api, stream):
         response = api.post("chat/completions", json=body)
         reply = response.json()["choices"][0]["message"]["content"]
     assert reply == text
+
+
+def test_search_echo_directive_returns_the_users_lines_as_results(api):
+    lines = ["<img src=x onerror=alert(1)>", "javascript:alert(2)"]
+    body = chat("\n\n".join(lines) + "\n[[sim:search_echo]]")
+    body["tools"] = [{"type": "web_search", "web_search": {"count": 1}}]
+    results = api.post("chat/completions", json=body).json()["web_search"]
+    assert [r["refer"] for r in results] == ["ref_1", "ref_2"]
+    for result, line in zip(results, lines, strict=True):
+        assert {result[k] for k in ("title", "link", "media", "content")} == {line}
+    # Without the web_search tool there are no results to echo.
+    assert (
+        "web_search"
+        not in api.post("chat/completions", json=chat("x [[sim:search_echo]]")).json()
+    )

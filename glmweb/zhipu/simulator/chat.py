@@ -101,6 +101,8 @@ def build_plan(
     zh = replies.is_chinese(user_text)
     said = strip_directives(user_text)
     text, search = _reply_text(body, model, messages, said, zh)
+    if directives.get("search_echo") and search is not None:
+        search = websearch.echoed_results(DIRECTIVE_RE.sub("", user_text))
     if directives.get("echo"):
         # The reply is the user's text itself, so a test can make "the model" write any
         # Markdown (or hostile HTML) it wants rendered.

@@ -41,6 +41,7 @@ KEYS: dict[str, str] = {
     "ready_after": "float",
     "media_drip_s": "float",
     "echo": "flag",
+    "search_echo": "flag",  # web search results are the user's lines (websearch.py)
     "hang_up": "flag",
     "finish": "str",
     "tool": "str",  # glm-4-assistant: run this tool first (assistant.TOOLS)

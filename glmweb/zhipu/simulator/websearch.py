@@ -64,6 +64,28 @@ def search_results(
     ]
 
 
+MAX_ECHOED = 50
+
+
+def echoed_results(text: str) -> list[dict[str, str]]:
+    """Return one result per non-blank line of `text`, every field that line, so a
+    test can make "the search engine" return any title, snippet or link it wants
+    rendered (the `search_echo` directive)."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return [
+        {
+            "icon": line,
+            "title": line,
+            "link": line,
+            "media": line,
+            "publish_date": line,
+            "content": line,
+            "refer": f"ref_{number}",
+        }
+        for number, line in enumerate(lines[:MAX_ECHOED], start=1)
+    ]
+
+
 def citation(*, zh: bool, count: int = 1) -> str:
     """Return the sentence that cites the first results (`[ref_1]`, and `[ref_2]` when
     there are two or more), as the platform's text does."""
