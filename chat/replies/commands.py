@@ -105,17 +105,16 @@ async def _start_turn(
     """Save a turn (once more after recovering an orphan that made it busy), then
     announce it and start its reply."""
     hub = await engine.ahub()
-    with hub.accepting_message():
-        try:
-            turn = await save()
-        except turns.TurnRefused as refused:
-            if refused.code != "busy" or refused.message_id is None:
-                raise
-            if hub.owns(refused.message_id):
-                raise
-            if await recovery.arecover_if_orphaned(hub, refused.message_id) is None:
-                raise
-            turn = await save()
+    try:
+        turn = await save()
+    except turns.TurnRefused as refused:
+        if refused.code != "busy" or refused.message_id is None:
+            raise
+        if hub.owns(refused.message_id):
+            raise
+        if await recovery.arecover_if_orphaned(hub, refused.message_id) is None:
+            raise
+        turn = await save()
     if not turn.created:
         return turn
     assert turn.assistant is not None

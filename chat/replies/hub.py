@@ -28,7 +28,7 @@ import contextlib
 import contextvars
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, cast
 
 import orjson
@@ -79,9 +79,6 @@ class Hub:
         self.reply_tasks: set[asyncio.Task[None]] = set()
         self.started = False
         self._start_lock = asyncio.Lock()
-        # Messages being saved and their contexts read (chat.replies.commands): while
-        # any are, frames go at the slowest pace (chat.replies.pacing).
-        self.accepting = 0
 
     # --- life cycle
 
@@ -257,15 +254,6 @@ class Hub:
         if self.replies.get(live.conversation_id) is live:
             del self.replies[live.conversation_id]
 
-    @contextlib.contextmanager
-    def accepting_message(self) -> Iterator[None]:
-        """Mark a message being accepted (saved, its context read) for the tick."""
-        self.accepting += 1
-        try:
-            yield
-        finally:
-            self.accepting -= 1
-
     async def text_arrived(self, live: LiveReply) -> None:
         """New text is pending: a reply's first goes out at once (no tick delay
         before the first token), the rest with the next tick."""
@@ -319,7 +307,7 @@ class Hub:
         loop = self.loop
         next_at = loop.time()
         while self.replies or self._dirty:
-            next_at += pace.interval(accepting=self.accepting > 0)
+            next_at += pace.interval()
             due = next_at
             delay = next_at - loop.time()
             if delay < 0:  # fell behind: do not try to catch up with a burst

@@ -34,12 +34,7 @@ class FramePace:
         """Note that the tick woke `late_s` seconds after it was due."""
         self.lag_s += SMOOTHING * (max(0.0, late_s) - self.lag_s)
 
-    def interval(self, accepting: bool = False) -> float:
-        """Return the seconds until the next tick; the ceiling while messages are
-        being accepted (`accepting`): their saving and context reads share the
-        process with the frames, and a new reply's first token matters more than
-        a running one's next few."""
-        if accepting:
-            return self.ceiling_s
+    def interval(self) -> float:
+        """Return the seconds until the next tick."""
         stretch = STRETCH_PER_LAG * max(0.0, self.lag_s - JITTER_S)
         return min(self.ceiling_s, self.base_s + stretch)

@@ -96,12 +96,11 @@ async def arun(hub: Hub, live: LiveReply, turn: turns.Turn) -> None:
         # GLMWEB_REPLY_CHECKPOINT_SECONDS, and recovery leaves a reply without one
         # alone until it is GLMWEB_REPLY_STALE_SECONDS old.
         await hub.follow(live)
-        with hub.accepting_message():
-            prepared = await history.aprepare_context(
-                live.conversation_id,
-                until_message_id=_until(turn),
-                conversation=conversation,
-            )
+        prepared = await history.aprepare_context(
+            live.conversation_id,
+            until_message_id=_until(turn),
+            conversation=conversation,
+        )
         seen_attachments = prepared.attachment_ids
         if prepared.summary is not None:
             await hub.deliver(

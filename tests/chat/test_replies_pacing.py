@@ -32,9 +32,3 @@ def test_frame_interval_returns_to_the_tick_when_the_lag_ends():
     for _ in range(50):
         pace.woke(0.0)
     assert pace.interval() == pytest.approx(0.035)
-
-
-def test_frame_interval_is_the_ceiling_while_messages_are_accepted():
-    pace = FramePace(0.035, 0.1)
-    assert pace.interval(accepting=True) == pytest.approx(0.1)
-    assert pace.interval() == pytest.approx(0.035)
