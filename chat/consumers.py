@@ -48,11 +48,18 @@ class ChatConsumer(AsyncWebsocketConsumer):
     conversation_id: str = ""
     language: str = ""
     user_id: int = 0
-    # The session the handshake signed in with (chat.socket_sessions): checked again
-    # before every frame is acted on, now and then, and when it may have ended.
+    # The session the handshake signed in with (chat.socket_sessions): checked once
+    # the socket is registered, every GLMWEB_SOCKET_SESSION_CHECK_SECONDS, and when a
+    # signal says it may have ended; a frame is acted on only while the last check
+    # holds (see _session_holds).
     session_key: str | None = None
     session_digest: str = ""
     _session_watch: asyncio.Task[None] | None = None
+    # Loop time of the last check that found the session good; None: check before
+    # acting on the next frame. Each check counts itself, and only the latest may
+    # set this (a check begun before a log-out must not vouch for the session).
+    _session_good_at: float | None = None
+    _session_checks = 0
 
     async def connect(self) -> None:
         self.language = scope_language(self.scope)
@@ -82,6 +89,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self._attached = True
         self.conversation_id = conversation_id
         if self.session_key:
+            # Checked once now that the hub knows this socket (a log-out between
+            # the handshake and now reached no one); from here on a frame costs no
+            # read while the check holds (_session_holds).
+            if not await self.recheck_session():
+                return
             self._session_watch = asyncio.create_task(self._watch_session())
         history, foreign = opened
         await self._send_now(history)
@@ -114,7 +126,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def receive(
         self, text_data: str | None = None, bytes_data: bytes | None = None
     ) -> None:
-        if not self._attached or not await self.recheck_session():
+        if not self._attached or not await self._session_holds():
             return
         client_id: str | None = None
         try:
@@ -130,13 +142,37 @@ class ChatConsumer(AsyncWebsocketConsumer):
         except versions.SelectRefused as refused:
             await self._refuse(refused.code, "", None)
 
+    async def _session_holds(self) -> bool:
+        # A frame costs no database read while the last check is fresh: every way a
+        # session ends that the store can see (log-out, password change,
+        # deactivation, deletion of the session row) makes this socket check again
+        # at once (chat.socket_sessions), and a session that merely expired is
+        # caught by the periodic check. Under a burst of sends the per-frame read
+        # (two statements in the pool) delayed every first token.
+        good_at = self._session_good_at
+        if (
+            good_at is not None
+            and socket_sessions.deletions_are_signalled()
+            and asyncio.get_running_loop().time() - good_at
+            < settings.GLMWEB_SOCKET_SESSION_CHECK_SECONDS
+        ):
+            return True
+        return await self.recheck_session()
+
     async def recheck_session(self) -> bool:
         """Return whether the socket's session still signs its user in; if not, end
         the socket (code 4401). A socket opened without a session (tests that set
         scope["user"]) has nothing to check."""
         if not self.session_key:
             return True
+        # Doubted from now on: frames wait for this check (or a later one).
+        self._session_good_at = None
+        self._session_checks += 1
+        check = self._session_checks
+        started = asyncio.get_running_loop().time()
         if await socket_sessions.asession_user_id(self.session_key) == self.user_id:
+            if check == self._session_checks:
+                self._session_good_at = started
             return True
         await self.end_session()
         return False
@@ -150,7 +186,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def _watch_session(self) -> None:
         # Catches a session that expired with nobody logging out; log-outs, password
-        # changes and deactivations ask every socket at once (chat.socket_sessions).
+        # changes, deactivations and deleted sessions ask every socket at once
+        # (chat.socket_sessions).
         while self._attached:
             await asyncio.sleep(settings.GLMWEB_SOCKET_SESSION_CHECK_SECONDS)
             try:

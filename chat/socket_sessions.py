@@ -4,16 +4,20 @@ Channels reads the user from the session cookie once, at the handshake; without 
 a socket outlived a log-out, a password change in another browser and a deactivation
 (it still took message.send and still got the conversation's frames). So:
 
-- a socket acts on a frame only if its session still signs its user in
-  (`asession_user_id`: one session read and one user read in the pool, about 1 ms,
-  and frames arrive at typing speed; the reply path, server to client, is untouched);
-- an open socket checks again every GLMWEB_SOCKET_SESSION_CHECK_SECONDS (a session
-  that expired with no one logging out);
-- log-out, a changed password, deactivation and deletion (the signals below) make
-  every socket of that user, in this process and (with REDIS_URL) the others, check
-  now: a socket whose session no longer signs the user in closes with code 4401.
-  The session that logged out closes without a check (the signal fires before
-  Django flushes it).
+- a socket checks that its session still signs its user in
+  (`asession_user_id`: one session read and one user read in the pool) once it is
+  registered with the reply engine, then every GLMWEB_SOCKET_SESSION_CHECK_SECONDS (a
+  session that expired with no one logging out);
+- log-out, a changed password, deactivation and deletion of the user, and deletion
+  of a session row (the signals below) make every socket of that user, in this
+  process and (with REDIS_URL) the others, check now: a socket whose session no
+  longer signs the user in closes with code 4401. The session that logged out or was
+  deleted closes without a check (the log-out signal fires before Django flushes it);
+- a frame is acted on only while the last check holds. With a session store whose
+  deletions send signals (the database and cached_db engines) that costs no read per
+  frame (a burst of sends paid two statements each, and every first token waited on
+  them); with any other store every frame checks again. What the signals cannot see is
+  a session row deleted with raw SQL: a socket notices it within the check interval.
 
 The check reads; unlike django.contrib.auth.get_user it never flushes or cycles a
 session, so a socket cannot log anyone out.
@@ -83,6 +87,19 @@ def session_user_id(session_key: str | None) -> int | None:
 asession_user_id = dbpool.in_pool(session_user_id)
 
 
+def _session_model() -> Any:
+    """Return the session store's model, or None for a store without rows."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    get_model_class = getattr(store, "get_model_class", None)
+    return get_model_class() if get_model_class is not None else None
+
+
+def deletions_are_signalled() -> bool:
+    """Return whether a session ended by deletion reaches its sockets at once (the
+    store keeps rows, and _on_session_deleted hears of each)."""
+    return _session_model() is not None
+
+
 # --- signals: what ends a session elsewhere
 
 
@@ -130,6 +147,17 @@ def _on_user_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
     transaction.on_commit(lambda: recheck_user_sockets(user_id))
 
 
+def _on_session_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
+    # A flush, a cycled key, clearsessions or an admin's delete: the row's sockets
+    # close. (Its receiver also makes a queryset delete send the signal per row.)
+    try:
+        user_id = int(instance.get_decoded().get(SESSION_KEY))
+    except (TypeError, ValueError):  # an anonymous session: no socket has it
+        return
+    key = instance.session_key
+    transaction.on_commit(lambda: recheck_user_sockets(user_id, key))
+
+
 def connect_signals() -> None:
     """Connect the receivers (chat.apps.ChatConfig.ready)."""
     user_model = get_user_model()
@@ -142,3 +170,10 @@ def connect_signals() -> None:
         sender=user_model,
         dispatch_uid="chat.socket_sessions.deleted",
     )
+    session_model = _session_model()
+    if session_model is not None:
+        post_delete.connect(
+            _on_session_deleted,
+            sender=session_model,
+            dispatch_uid="chat.socket_sessions.session_deleted",
+        )

@@ -463,6 +463,9 @@ CSRF_FAILURE_VIEW = "chat.views.csrf_failure"
 # a reply owned by another process waits GLMWEB_REPLY_SNAPSHOT_TIMEOUT seconds for its
 # snapshot before looking the reply up again.
 GLMWEB_REPLY_FRAME_MS = env_int("GLMWEB_REPLY_FRAME_MS", 35, minimum=1)
+# While the event loop lags (more streams than the core carries) frames go further
+# apart, up to this many ms (chat.replies.pacing), so new messages are not kept waiting.
+GLMWEB_REPLY_FRAME_MAX_MS = env_int("GLMWEB_REPLY_FRAME_MAX_MS", 100, minimum=1)
 GLMWEB_REPLY_CHECKPOINT_SECONDS = env_float(
     "GLMWEB_REPLY_CHECKPOINT_SECONDS", 3.0, minimum=0.05
 )

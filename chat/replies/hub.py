@@ -5,10 +5,11 @@ One Hub per process (per event loop). It holds:
 - `replies`: conversation id -> LiveReply owned by this process (at most one each);
 - `viewers`: conversation id -> this process's sockets on it (a tuple, replaced on
   change, so the tick iterates without copying);
-- one tick for all replies (every GLMWEB_REPLY_FRAME_MS, ~35 ms): each reply with
-  new text becomes one `reply.delta`, JSON-encoded once and handed straight to each
-  local socket's send (no channel layer: measured 3-6x cheaper), and published to
-  Redis only while another process has a socket on that conversation;
+- one tick for all replies (every GLMWEB_REPLY_FRAME_MS, ~35 ms, stretched while the
+  loop lags: chat.replies.pacing): each reply with new text becomes one
+  `reply.delta`, JSON-encoded once and handed straight to each local socket's send
+  (no channel layer: measured 3-6x cheaper), and published to Redis only while
+  another process has a socket on that conversation;
 - one maintenance loop (every second): who else is listening (PUBSUB NUMSUB), this
   process's heartbeat and the replies' checkpoints (every
   GLMWEB_REPLY_CHECKPOINT_SECONDS), and a sweep for replies left streaming by dead
@@ -33,7 +34,7 @@ from typing import Any, Protocol, cast
 import orjson
 from django.conf import settings
 
-from chat.replies import checkpoints, protocol, relay
+from chat.replies import checkpoints, pacing, protocol, relay
 from chat.replies.live import LiveReply
 from chat.replies.relay import Kind, Relay
 
@@ -303,16 +304,22 @@ class Hub:
         )
 
     async def _tick(self) -> None:
-        interval = settings.GLMWEB_REPLY_FRAME_MS / 1000
+        pace = pacing.FramePace(
+            settings.GLMWEB_REPLY_FRAME_MS / 1000,
+            settings.GLMWEB_REPLY_FRAME_MAX_MS / 1000,
+        )
         loop = self.loop
         next_at = loop.time()
         while self.replies or self._dirty:
-            next_at += interval
+            next_at += pace.interval()
+            due = next_at
             delay = next_at - loop.time()
             if delay < 0:  # fell behind: do not try to catch up with a burst
                 next_at = loop.time()
                 delay = 0
             await asyncio.sleep(delay)
+            # Late by the loop's backlog, or by the last flush outlasting a tick.
+            pace.woke(loop.time() - due)
             dirty, self._dirty = self._dirty, []
             for live in dirty:
                 live.dirty = False
