@@ -65,6 +65,37 @@ async def form_token(session: aiohttp.ClientSession, url: str) -> str:
     return found.group(1)
 
 
+class Socket:
+    """A chat socket read all the time, as a browser's is: frames queue up while the
+    user thinks or works in the other conversation, and the server's pings are
+    answered (aiohttp answers them only while something reads; an unread socket was
+    closed by Daphne's ping timeout, which a browser never sees)."""
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        self.ws = ws
+        self.frames: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        self.reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        try:
+            async for message in self.ws:
+                if message.type is aiohttp.WSMsgType.TEXT:
+                    self.frames.put_nowait(orjson.loads(message.data))
+        finally:
+            self.frames.put_nowait(None)
+
+    async def receive(self, wait: float) -> dict[str, Any]:
+        frame = await asyncio.wait_for(self.frames.get(), wait)
+        if frame is None:
+            self.frames.put_nowait(None)
+            raise RuntimeError(f"socket closed ({self.ws.close_code})")
+        return frame
+
+    async def close(self) -> None:
+        await self.ws.close()
+        await self.reader
+
+
 class User:
     """One simulated user against one Daphne process."""
 
@@ -75,7 +106,7 @@ class User:
         self.name = f"load-{run}-{index}"
         self.jar = aiohttp.CookieJar(unsafe=True)
         self.session: aiohttp.ClientSession | None = None
-        self.sockets: dict[str, aiohttp.ClientWebSocketResponse] = {}
+        self.sockets: dict[str, Socket] = {}
         self.turn = 0
 
     async def timed(self, action: str, coro: Any) -> Any:
@@ -136,16 +167,17 @@ class User:
             headers={"Origin": self.base},
             heartbeat=30,
         )
-        frame = await ws.receive_json(timeout=30)
+        socket = Socket(ws)
+        frame = await socket.receive(30)
         if frame["type"] != "conversation.history":
             raise RuntimeError(f"first frame was {frame['type']}")
-        self.sockets[kind] = ws
+        self.sockets[kind] = socket
 
     async def ask(
         self, kind: str, text: str, attachments: tuple[int, ...] = ()
     ) -> None:
         """Send `text` and wait for its reply's end; record the time to first text."""
-        ws = self.sockets[kind]
+        socket = self.sockets[kind]
         frame: dict[str, Any] = {
             "type": "message.send",
             "client_id": str(uuid.uuid4()),
@@ -154,11 +186,11 @@ class User:
         if attachments:
             frame["attachments"] = list(attachments)
         started = time.monotonic()
-        await ws.send_str(orjson.dumps(frame).decode())
+        await socket.ws.send_str(orjson.dumps(frame).decode())
         self.record.sent.append((self.name, text))
         first = True
         while True:
-            frame = await ws.receive_json(timeout=120)
+            frame = await socket.receive(120)
             kind_of = frame["type"]
             if kind_of == "reply.delta" and frame.get("content") and first:
                 first = False
