@@ -1,7 +1,8 @@
 """The chat model catalog: which models the picker offers and what each can do.
 
 Read from `settings.CHAT_MODELS` (env `GLMWEB_CHAT_MODELS`) every time it is asked, so
-tests and deployments can swap it. Each entry is `{"code", "label", "context",
+tests and deployments can swap it (the parsed list is kept while the setting is the
+same object: replacing it, as override_settings does, parses it again). Each entry is `{"code", "label", "context",
 "max_output"?, "capabilities", "vision"?}`; capabilities are drawn from CAPABILITIES.
 A vision model's `vision` is `{"images", "base64", "video"}` (VisionLimits: images per
 request, whether the platform takes base64 or only URLs, whether a short video may
@@ -127,15 +128,33 @@ def _parse(entry: Any) -> ChatModel:
     )
 
 
+# (settings.CHAT_MODELS as last parsed, its models, them by lower-case code). Accepting
+# one message asked for the catalog about 65 times, and parsing it each time was a
+# tenth of that message's CPU (benchmarks/accept_path.py).
+_parsed: tuple[object, tuple[ChatModel, ...], dict[str, ChatModel]] | None = None
+
+
+def _models() -> tuple[tuple[ChatModel, ...], dict[str, ChatModel]]:
+    global _parsed
+    raw = settings.CHAT_MODELS
+    parsed = _parsed
+    if parsed is None or parsed[0] is not raw:
+        models = tuple(_parse(entry) for entry in raw)
+        if not models:
+            raise ImproperlyConfigured("CHAT_MODELS is empty")
+        by_code: dict[str, ChatModel] = {}
+        for model in models:
+            by_code.setdefault(model.code.lower(), model)
+        parsed = _parsed = (raw, models, by_code)
+    return parsed[1], parsed[2]
+
+
 def list_models() -> list[ChatModel]:
     """Return the catalog's models in the configured order.
 
     Raises ImproperlyConfigured when an entry is malformed or the catalog is empty.
     """
-    models = [_parse(entry) for entry in settings.CHAT_MODELS]
-    if not models:
-        raise ImproperlyConfigured("CHAT_MODELS is empty")
-    return models
+    return list(_models()[0])
 
 
 def chat_models() -> list[ChatModel]:
@@ -156,11 +175,7 @@ def roleplay_models() -> list[ChatModel]:
 
 def get_model(code: str) -> ChatModel | None:
     """Return the catalog entry for `code` (case-insensitive), or None."""
-    wanted = code.lower()
-    for model in list_models():
-        if model.code.lower() == wanted:
-            return model
-    return None
+    return _models()[1].get(code.lower())
 
 
 def describe(code: str) -> ChatModel:
