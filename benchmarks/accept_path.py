@@ -52,7 +52,7 @@ def _setup() -> None:
     call_command("migrate", verbosity=0)
 
 
-def _conversations(kind: str, count: int) -> list[tuple[str, int]]:
+def _conversations(kind: str, count: int) -> list[tuple[str, int, dict]]:
     from django.contrib.auth import get_user_model
 
     from chat.models import Character, Conversation, Message, Persona
@@ -84,30 +84,45 @@ def _conversations(kind: str, count: int) -> list[tuple[str, int]]:
                     content=f"Answer {index} " * 20,
                     status="complete",
                 )
-        ids.append((str(conversation.pk), user.pk))
+        # The page sends every setting with every message (static/chat/settings.js).
+        options = {
+            "model": conversation.model,
+            "system_prompt": conversation.system_prompt,
+            "temperature": conversation.temperature,
+            "top_p": conversation.top_p,
+            "max_tokens": conversation.max_tokens,
+            "web_search": conversation.web_search,
+            "thinking": conversation.thinking,
+        }
+        ids.append((str(conversation.pk), user.pk, options))
     return ids
 
 
-async def _accept(conversation_id: str, owner_id: int) -> None:
+async def _accept(conversation_id: str, owner_id: int, options: dict) -> None:
     from chat import history, turns
     from chat.replies import protocol, runner
 
     turn = await turns.asend_message(
-        conversation_id, owner_id, uuid.uuid4(), "How far is the moon?", {}
+        conversation_id, owner_id, uuid.uuid4(), "How far is the moon?", options
     )
     protocol.message_created(turn)
+    # As chat.replies.runner asks (`known` where the turn carries it).
+    known = {"known": turn.history} if hasattr(turn, "history") else {}
     prepared = await history.aprepare_context(
-        conversation_id, until_message_id=turn.reply_to_id, conversation=turn.conversation
+        conversation_id,
+        until_message_id=turn.reply_to_id,
+        conversation=turn.conversation,
+        **known,
     )
     runner._context(prepared, turn)
     runner.chat_options(turn.conversation)
 
 
-async def _accept_all(conversations: list[tuple[str, int]]) -> None:
+async def _accept_all(conversations: list[tuple[str, int, dict]]) -> None:
     # One after another, as the writer takes them anyway: the CPU per message is the
     # measure, not the wall time of a burst.
-    for conversation_id, owner_id in conversations:
-        await _accept(conversation_id, owner_id)
+    for conversation_id, owner_id, options in conversations:
+        await _accept(conversation_id, owner_id, options)
 
 
 class _Statements:

@@ -35,9 +35,10 @@ from django import forms
 from django.conf import settings
 from django.core import validators
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from chat import catalog
+from chat import accept_sql, catalog
 from chat.characters import access
 from chat.models import Conversation
 
@@ -297,7 +298,10 @@ def apply_settings(
     changed = [name for name in FIELDS if settled[name] != current[name]]
     for name in changed:
         setattr(conversation, name, settled[name])
-    if activity:
+    if activity and not changed:
+        # Every sent message comes here: its UPDATE written once (chat.accept_sql).
+        accept_sql.touch(conversation, timezone.now())
+    elif activity:
         conversation.save(update_fields=[*changed, "updated_at"])
     elif changed:
         # A queryset update leaves updated_at alone: a settings change is not

@@ -21,13 +21,14 @@ because of a summary. Token counts are estimates (chat.tokens), erring high.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 from uuid import UUID
 
 from django.conf import settings
 
-from chat import catalog, dbpool, summaries, tokens, vision
+from chat import accept_sql, catalog, dbpool, summaries, tokens, vision
 from chat.characters import prompting
 from chat.models import Conversation, Message, Summary
 from glmweb import zhipu
@@ -109,21 +110,37 @@ def _load(
     conversation_id: UUID | str,
     until_message_id: int,
     conversation: Conversation | None = None,
+    known: Sequence[Message] | None = None,
 ) -> _Loaded:
     # Two or three queries: the reply engine passes the conversation it has just
     # locked and saved, and `until` comes back among the rows (a burst of sends
-    # showed each query here in the time to first token).
+    # showed each query here in the time to first token). None with `known`.
     if conversation is None:
         conversation = Conversation.objects.get(pk=conversation_id)
+    if known is not None:
+        return _loaded(
+            conversation, None, list(known), until_message_id, _has_media(known)
+        )
     previous = summaries.latest_summary(
         conversation.pk, before_message_id=until_message_id
     )
-    rows = Message.objects.filter(
-        conversation=conversation, superseded=False, id__lte=until_message_id
+    # The visible messages up to `until` (after the summary's), oldest first; SQL
+    # written once (chat.accept_sql), as the ORM spent most of this read building it.
+    rows = accept_sql.visible_messages(
+        conversation.pk,
+        until_message_id,
+        previous.covers_until_id if previous is not None else None,
     )
-    if previous is not None:
-        rows = rows.filter(id__gt=previous.covers_until_id)
-    loaded = list(rows.order_by("created_at", "id"))
+    return _loaded(conversation, previous, rows, until_message_id)
+
+
+def _loaded(
+    conversation: Conversation,
+    previous: Summary | None,
+    loaded: list[Message],
+    until_message_id: int,
+    media: bool = True,
+) -> _Loaded:
     until = next((m for m in reversed(loaded) if m.pk == until_message_id), None)
     if until is None:
         raise Message.DoesNotExist(f"no visible message {until_message_id} here")
@@ -131,11 +148,18 @@ def _load(
     if not messages or messages[-1].pk != until.pk:
         messages = [m for m in messages if m.pk != until.pk] + [until]
     # A vision model's images and videos, chosen within its limits and read here, in
-    # the pool (no query for a text model).
-    vision.load_media(conversation.model, messages)
+    # the pool (no query for a text model, nor for messages known to have none).
+    if media:
+        vision.load_media(conversation.model, messages)
     return _Loaded(
         conversation, previous, _rounds(messages), prompting.system_prompt(conversation)
     )
+
+
+def _has_media(messages: Sequence[Message]) -> bool:
+    # Attachments mean files to read (chat.vision.load_media): the pool's work. A
+    # message saved just now carries its rows (chat.turns); others count as having.
+    return any(getattr(m, "attachment_rows", True) for m in messages)
 
 
 def _system_message(system_prompt: str, summary: str | None) -> list[dict[str, str]]:
@@ -214,6 +238,7 @@ async def aprepare_context(
     *,
     until_message_id: int,
     conversation: Conversation | None = None,
+    known: Sequence[Message] | None = None,
 ) -> PreparedContext:
     """Return the messages to send for a reply to user message `until_message_id`.
 
@@ -221,11 +246,18 @@ async def aprepare_context(
     saving a Summary (returned as `.summary`, for a `summary.created` frame). Raises
     Conversation.DoesNotExist / Message.DoesNotExist when the conversation or a
     visible message `until_message_id` in it does not exist. `conversation`, when
-    given, is used as loaded (the caller has just read it) instead of read again.
+    given, is used as loaded (the caller has just read it) instead of read again;
+    `known`, with it, is the conversation's whole visible history up to that message
+    (chat.turns proved it while saving: a conversation's first message) and is not
+    read again either.
     """
-    loaded = await dbpool.in_pool(_load)(
-        conversation_id, until_message_id, conversation
-    )
+    if conversation is not None and known is not None and not _has_media(known):
+        # No query and no file to read: nothing to wait for in the pool.
+        loaded = _load(conversation_id, until_message_id, conversation, known)
+    else:
+        loaded = await dbpool.in_pool(_load)(
+            conversation_id, until_message_id, conversation, known
+        )
     conversation, previous, rounds = loaded.conversation, loaded.previous, loaded.rounds
     budget = input_budget(conversation)
     previous_text = previous.content if previous else None

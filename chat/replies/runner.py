@@ -103,6 +103,7 @@ async def arun(hub: Hub, live: LiveReply, turn: turns.Turn) -> None:
             live.conversation_id,
             until_message_id=_until(turn),
             conversation=conversation,
+            known=turn.history,
         )
         seen_attachments = prepared.attachment_ids
         if prepared.summary is not None:
