@@ -38,7 +38,8 @@ def _quote(name: str) -> str:
 
 def _columns(model: type[Model], alias: str) -> str:
     return ", ".join(
-        f"{_quote(alias)}.{_quote(field.column)}" for field in model._meta.concrete_fields
+        f"{_quote(alias)}.{_quote(field.column)}"
+        for field in model._meta.concrete_fields
     )
 
 
@@ -49,12 +50,13 @@ def _reader(model: type[M], alias: str) -> Callable[[Sequence[Any]], M]:
     key = (connection.vendor, model, alias)
     read = _readers.get(key)
     if read is None:
+        names = [field.attname for field in model._meta.concrete_fields]
         steps: list[tuple[int, list[Callable[..., Any]], Any]] = []
         for index, field in enumerate(model._meta.concrete_fields):
             column = field.get_col(alias)
             converters = connection.ops.get_db_converters(
                 column
-            ) + field.get_db_converters(connection)
+            ) + field.get_db_converters(connection)  # type: ignore[attr-defined]
             if converters:
                 steps.append((index, converters, column))
 
@@ -65,10 +67,10 @@ def _reader(model: type[M], alias: str) -> Callable[[Sequence[Any]], M]:
                 for converter in converters:
                     value = converter(value, column, connection)
                 row[index] = value
-            return model.from_db(DB, None, row)
+            return model.from_db(DB, names, row)
 
         _readers[key] = read
-    return read  # type: ignore[return-value]
+    return read
 
 
 def _prep(model: type[Model], name: str, value: Any) -> Any:
@@ -87,7 +89,7 @@ def _statement(name: str, build: Callable[[], str]) -> str:
 def conversation_id_value(conversation_id: str | uuid.UUID) -> uuid.UUID | None:
     """Return `conversation_id` as a UUID, or None when it is not one."""
     try:
-        return Conversation._meta.pk.to_python(conversation_id)  # type: ignore[union-attr]
+        return Conversation._meta.pk.to_python(conversation_id)
     except (ValidationError, ValueError):
         return None
 
@@ -121,9 +123,7 @@ def locked_conversation(
     locked for this transaction (PostgreSQL); None when there is none."""
     sql = _statement("conversation", _conversation_sql)
     with connections[DB].cursor() as cursor:
-        cursor.execute(
-            sql, [_prep(Conversation, "id", conversation_id), owner_id]
-        )
+        cursor.execute(sql, [_prep(Conversation, "id", conversation_id), owner_id])
         row = cursor.fetchone()
     if row is None:
         return None
@@ -132,13 +132,13 @@ def locked_conversation(
     character_row = row[sizes[0] : sizes[0] + sizes[1]]
     persona_row = row[sizes[0] + sizes[1] :]
     # As select_related leaves them: the related object, or None for no row.
-    Conversation.character.field.set_cached_value(  # type: ignore[attr-defined]
+    Conversation.character.field.set_cached_value(
         conversation,
         _reader(Character, Character._meta.db_table)(character_row)
         if character_row[0] is not None
         else None,
     )
-    Conversation.persona.field.set_cached_value(  # type: ignore[attr-defined]
+    Conversation.persona.field.set_cached_value(
         conversation,
         _reader(Persona, Persona._meta.db_table)(persona_row)
         if persona_row[0] is not None
@@ -203,7 +203,7 @@ def touch(conversation: Conversation, now: datetime.datetime) -> None:
 
 def _insert_fields(model: type[Model]) -> list[Field[Any, Any]]:
     return [
-        field  # type: ignore[misc]
+        field
         for field in model._meta.local_concrete_fields
         if field is not model._meta.pk
     ]
@@ -218,7 +218,7 @@ def _insert_sql(model: type[Model]) -> Callable[[], str]:
             f"VALUES ({', '.join(['%s'] * len(fields))})"
         )
         if connections[DB].features.can_return_columns_from_insert:
-            sql += f" RETURNING {_quote(model._meta.pk.column)}"  # type: ignore[union-attr]
+            sql += f" RETURNING {_quote(model._meta.pk.column)}"
         return sql
 
     return build

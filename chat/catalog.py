@@ -2,8 +2,9 @@
 
 Read from `settings.CHAT_MODELS` (env `GLMWEB_CHAT_MODELS`) every time it is asked, so
 tests and deployments can swap it (the parsed list is kept while the setting is the
-same object: replacing it, as override_settings does, parses it again). Each entry is `{"code", "label", "context",
-"max_output"?, "capabilities", "vision"?}`; capabilities are drawn from CAPABILITIES.
+same object: replacing it, as override_settings does, parses it again). Each entry
+is `{"code", "label", "context", "max_output"?, "capabilities", "vision"?}`;
+capabilities are drawn from CAPABILITIES.
 A vision model's `vision` is `{"images", "base64", "video"}` (VisionLimits: images per
 request, whether the platform takes base64 or only URLs, whether a short video may
 be attached); a vision model without it gets DEFAULT_VISION.

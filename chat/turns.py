@@ -192,10 +192,10 @@ def _idempotent(build: Any, conversation_id: str, owner_id: int, client_id: uuid
     try:
         with transaction.atomic():
             conversation = _locked_conversation(conversation_id, owner_id)
-            existing = _existing_or_busy(conversation, client_id)
-            if isinstance(existing, Turn):
-                return existing
-            return build(conversation, existing)
+            found = _existing_or_busy(conversation, client_id)
+            if isinstance(found, Turn):
+                return found
+            return build(conversation, found)
     except IntegrityError:
         conversation = Conversation.objects.get(pk=conversation_id, owner_id=owner_id)
         existing = _existing_turn(conversation, client_id)

@@ -324,3 +324,43 @@ async def test_failed_periodic_summary_still_sends_everything_that_fits(
     assert [m["content"] for m in context.messages] == [
         text for pair in pairs for text in pair
     ] + ["q6"]
+
+
+async def test_first_messages_context_is_the_same_known_as_read_and_needs_no_query(
+    chat_settings, user, make_conversation, make_character, monkeypatch
+):
+    import uuid
+
+    from django.db.backends import utils as db_utils
+
+    from chat import turns
+
+    character = await sync_to_async(make_character)(user)
+    conversation = await sync_to_async(make_conversation)(
+        user, system_prompt="Be brief.", character=character
+    )
+    turn = await turns.asend_message(str(conversation.pk), user.pk, uuid.uuid4(), "Hi")
+    assert turn.history == [turn.user]
+    read = await history.aprepare_context(
+        conversation.pk,
+        until_message_id=turn.reply_to_id,
+        conversation=turn.conversation,
+    )
+    queries: list[str] = []  # in every thread (the pool's too)
+    original = db_utils.CursorWrapper._execute_with_wrappers
+
+    def counting(self, sql, params, many, executor):
+        queries.append(sql)
+        return original(self, sql, params, many, executor)
+
+    monkeypatch.setattr(db_utils.CursorWrapper, "_execute_with_wrappers", counting)
+    known = await history.aprepare_context(
+        conversation.pk,
+        until_message_id=turn.reply_to_id,
+        conversation=turn.conversation,
+        known=turn.history,
+    )
+    assert known == read
+    assert "Lin Wei" in known.messages[0]["content"]  # the character's prompt
+    assert known.messages[-1] == {"role": "user", "content": "Hi"}
+    assert queries == []

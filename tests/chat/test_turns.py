@@ -180,3 +180,64 @@ def test_send_message_checks_options_against_the_conversations_model(
     conversation.refresh_from_db()
     assert conversation.max_tokens is None
     assert not Message.objects.filter(conversation=conversation).exists()
+
+
+def _fields(instance):
+    return {f.attname: getattr(instance, f.attname) for f in instance._meta.fields}
+
+
+def test_send_message_loads_the_conversation_character_and_persona_as_the_orm_does(
+    user, make_conversation, make_character, django_assert_num_queries
+):
+    from chat.models import Conversation, Persona
+
+    character = make_character(user, personality="Warm.")
+    persona = Persona.objects.create(owner=user, name="Ana", description="A guest.")
+    conversation = make_conversation(
+        user, character=character, persona=persona, model="charglm-4", top_p=0.5
+    )
+    turn = turns.send_message(str(conversation.pk), user.pk, uuid.uuid4(), "Hi")
+    expected = Conversation.objects.get(pk=conversation.pk)
+    assert _fields(turn.conversation) == _fields(expected)
+    with django_assert_num_queries(0):  # loaded with it, as select_related does
+        assert _fields(turn.conversation.character) == _fields(expected.character)
+        assert _fields(turn.conversation.persona) == _fields(expected.persona)
+    plain = make_conversation(user)
+    turn = turns.send_message(str(plain.pk), user.pk, uuid.uuid4(), "Hi")
+    with django_assert_num_queries(0):
+        assert turn.conversation.character is None
+        assert turn.conversation.persona is None
+
+
+def test_send_message_saves_messages_that_read_back_the_same(user, conversation):
+    turn = turns.send_message(str(conversation.pk), user.pk, uuid.uuid4(), "Hi 你好")
+    for saved in (turn.user, turn.assistant):
+        assert _fields(saved) == _fields(Message.objects.get(pk=saved.pk))
+    assert turn.assistant.reply_to_id == turn.user.pk
+    conversation.refresh_from_db()
+    assert conversation.updated_at == turn.conversation.updated_at
+
+
+def test_send_message_to_a_deleted_or_malformed_conversation_is_not_found(
+    user, conversation
+):
+    from django.utils import timezone
+
+    for conversation_id in ("not-a-uuid", str(uuid.uuid4())):
+        with pytest.raises(turns.TurnRefused) as refused:
+            turns.send_message(conversation_id, user.pk, uuid.uuid4(), "Hi")
+        assert refused.value.code == "not_found"
+    conversation.deleted_at = timezone.now()
+    conversation.save()
+    with pytest.raises(turns.TurnRefused) as refused:
+        turns.send_message(str(conversation.pk), user.pk, uuid.uuid4(), "Hi")
+    assert refused.value.code == "not_found"
+    assert not Message.objects.exists()
+
+
+def test_only_a_conversations_first_message_carries_its_history(user, conversation):
+    first = turns.send_message(str(conversation.pk), user.pk, uuid.uuid4(), "One")
+    assert first.history == [first.user]
+    finish(first)
+    second = turns.send_message(str(conversation.pk), user.pk, uuid.uuid4(), "Two")
+    assert second.history is None  # earlier messages: the context reads them
