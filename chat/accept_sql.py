@@ -22,7 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db import connections
 from django.db.models import Field, Model
 
-from chat.models import Character, Conversation, Message, Persona
+from chat.models import Character, Conversation, Message, Persona, Summary
 
 DB = "default"
 M = TypeVar("M", bound=Model)
@@ -279,3 +279,34 @@ def visible_messages(
     with connections[DB].cursor() as cursor:
         cursor.execute(sql, params)
         return [read(row) for row in cursor.fetchall()]
+
+
+def _summary_sql() -> str:
+    summary, message, q = Summary._meta.db_table, Message._meta.db_table, _quote
+    return (
+        f"SELECT {_columns(Summary, summary)} FROM {q(summary)} "
+        f"INNER JOIN {q(message)} ON {q(summary)}.{q('covers_until_id')} = "
+        f"{q(message)}.{q('id')} "
+        f"WHERE {q(summary)}.{q('conversation_id')} = %s "
+        f"AND {q(message)}.{q('superseded')} = %s "
+        f"AND {q(summary)}.{q('covers_until_id')} < %s "
+        f"ORDER BY {q(summary)}.{q('created_at')} DESC, {q(summary)}.{q('id')} DESC "
+        f"LIMIT 1"
+    )
+
+
+def latest_visible_summary(
+    conversation_id: uuid.UUID | str, before_message_id: int
+) -> Summary | None:
+    """Return the conversation's newest summary ending with a visible message older
+    than `before_message_id` (chat.summaries.latest_summary's rule), or None."""
+    sql = _statement("summary", _summary_sql)
+    params = [
+        _prep(Conversation, "id", conversation_id),
+        _prep(Message, "superseded", False),
+        before_message_id,
+    ]
+    with connections[DB].cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return None if row is None else _reader(Summary, Summary._meta.db_table)(row)

@@ -17,7 +17,7 @@ from uuid import UUID
 
 from django.conf import settings
 
-from chat import catalog, dbpool, tokens
+from chat import accept_sql, catalog, dbpool, tokens
 from chat.characters import prompting
 from chat.models import Message, Summary
 from glmweb import zhipu
@@ -51,15 +51,8 @@ def latest_summary(
     It applies while the message it ends with is visible: an edit that hides that
     message (and everything after it) retires the summary.
     """
-    return (
-        Summary.objects.filter(
-            conversation_id=conversation_id,
-            covers_until__superseded=False,
-            covers_until_id__lt=before_message_id,
-        )
-        .order_by("-created_at", "-id")
-        .first()
-    )
+    # Every reply's context asks this: SQL written once (chat.accept_sql).
+    return accept_sql.latest_visible_summary(conversation_id, before_message_id)
 
 
 def _save_summary(**fields: object) -> Summary:
