@@ -11,7 +11,8 @@ rounds) and `character` (a character and a persona, a model that takes `meta`).
 Printed per kind: process CPU ms per message (all threads; median of --rounds, each
 round on fresh conversations), statements per message, and Python function calls
 per message (a cProfile in every thread, deterministic: the number to compare across
-commits on a busy machine). `--profile` prints the top functions by own time.
+commits on a busy machine). `--profile` prints the top functions by own time. DEBUG is
+off (as in production) unless the environment sets it.
 
     .venv/bin/python benchmarks/accept_path.py --conversations 200 --rounds 5
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/glmweb_accept_bench \
@@ -44,6 +45,7 @@ def _setup() -> None:
         os.environ["GLMWEB_VAR_DIR"] = tempfile.mkdtemp(prefix="accept-path-")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "glmweb.settings")
     os.environ.pop("REDIS_URL", None)
+    os.environ.setdefault("DEBUG", "0")  # as in production: no query log
     import django
 
     django.setup()
