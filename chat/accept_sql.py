@@ -61,11 +61,14 @@ def _reader(model: type[M], alias: str) -> Callable[[Sequence[Any]], M]:
                 steps.append((index, converters, column))
 
         def read(values: Sequence[Any]) -> M:
+            # This thread's connection; the converters are the vendor's and keep
+            # no state of the connection they were first looked up on.
+            current = connections[DB]
             row = list(values)
             for index, converters, column in steps:
                 value = row[index]
                 for converter in converters:
-                    value = converter(value, column, connection)
+                    value = converter(value, column, current)
                 row[index] = value
             return model.from_db(DB, names, row)
 

@@ -241,3 +241,49 @@ def test_only_a_conversations_first_message_carries_its_history(user, conversati
     finish(first)
     second = turns.send_message(str(conversation.pk), user.pk, uuid.uuid4(), "Two")
     assert second.history is None  # earlier messages: the context reads them
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_sends_at_once_start_one_reply_and_the_rest_are_busy(
+    user, make_conversation
+):
+    # Through the async face: on PostgreSQL the sends run in parallel in the pool,
+    # and only the conversation's row lock keeps a second reply from starting.
+    import asyncio
+
+    from asgiref.sync import sync_to_async
+
+    conversation = await sync_to_async(make_conversation)(user)
+    results = await asyncio.gather(
+        *(
+            turns.asend_message(str(conversation.pk), user.pk, uuid.uuid4(), "Hi")
+            for _ in range(8)
+        ),
+        return_exceptions=True,
+    )
+    started = [r for r in results if isinstance(r, turns.Turn)]
+    refused = [r for r in results if isinstance(r, turns.TurnRefused)]
+    assert len(started) == 1 and len(refused) == 7, results
+    assert {r.code for r in refused} == {"busy"}
+    assert {r.message_id for r in refused} == {started[0].assistant.pk}
+    count = await Message.objects.filter(conversation=conversation).acount()
+    assert count == 2
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_same_send_at_once_saves_one_turn(user, make_conversation):
+    import asyncio
+
+    from asgiref.sync import sync_to_async
+
+    conversation = await sync_to_async(make_conversation)(user)
+    client_id = uuid.uuid4()
+    results = await asyncio.gather(
+        *(
+            turns.asend_message(str(conversation.pk), user.pk, client_id, "Hi")
+            for _ in range(4)
+        )
+    )
+    assert [r.created for r in results].count(True) == 1
+    assert {r.user.pk for r in results} == {results[0].user.pk}
+    assert {r.assistant.pk for r in results} == {results[0].assistant.pk}
