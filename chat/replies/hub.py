@@ -261,10 +261,20 @@ class Hub:
     async def text_arrived(self, live: LiveReply) -> None:
         """New text is pending: a reply's first goes out at once (no tick delay
         before the first token), the rest with the next tick."""
-        if live.seq == 0 and not live.dirty:
+        if self.queue_text(live):
             await self.flush(live)
-        else:
-            self.mark_dirty(live)
+
+    def queue_text(self, live: LiveReply) -> bool:
+        """text_arrived without the coroutine, for the runner's per-chunk loop:
+        queue the new text for the next tick, or return True when it is the reply's
+        first, which the caller then flushes at once."""
+        if live.dirty:
+            return False
+        if live.seq == 0:
+            return True
+        live.dirty = True
+        self._dirty.append(live)
+        return False
 
     def mark_dirty(self, live: LiveReply) -> None:
         if not live.dirty:
