@@ -6,9 +6,10 @@ One Hub per process (per event loop). It holds:
 - `viewers`: conversation id -> this process's sockets on it (a tuple, replaced on
   change, so the tick iterates without copying);
 - one tick for all replies (every GLMWEB_REPLY_FRAME_MS, ~35 ms, stretched while the
-  loop lags: chat.replies.pacing): each reply with new text becomes one
-  `reply.delta`, JSON-encoded once and handed straight to each local socket's send
-  (no channel layer: measured 3-6x cheaper), and published to Redis only while
+  loop lags or many replies stream: chat.replies.pacing): each reply with new text
+  becomes one `reply.delta`, JSON-encoded once and handed straight to each local
+  socket's server send (no channel layer: measured 3-6x cheaper; no Channels
+  middleware: glmweb/server_send.py), and published to Redis only while
   another process has a socket on that conversation;
 - one maintenance loop (every second): who else is listening (PUBSUB NUMSUB), this
   process's heartbeat and the replies' checkpoints (every
@@ -321,7 +322,7 @@ class Hub:
         loop = self.loop
         next_at = loop.time()
         while self.replies or self._dirty:
-            next_at += pace.interval()
+            next_at += pace.interval(len(self.replies))
             due = next_at
             delay = next_at - loop.time()
             if delay < 0:  # fell behind: do not try to catch up with a burst
