@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 
 from chat import frames, message_limits, replies, socket_sessions, turns, versions
 from chat.replies import protocol
-from glmweb import languages
+from glmweb import languages, server_send
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +62,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
     _session_checks = 0
 
     async def connect(self) -> None:
+        # Frames go to the server's own send where the stack keeps it (every
+        # Channels middleware's send wrapper is for the handshake only); a consumer
+        # mounted without it (tests' URLRouter) sends through Channels.
+        self._send_frame = self.scope.get(server_send.SCOPE_KEY) or self.base_send
         self.language = scope_language(self.scope)
         self._backlog: list[str] | None = []
         self._attached = False
@@ -115,11 +119,15 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if self._backlog is not None:
             self._backlog.append(text)
             return
-        await self._send_now(text)
+        # _send_now's body, inlined: this runs once per frame per socket.
+        try:
+            await self._send_frame({"type": "websocket.send", "text": text})
+        except Exception:  # a socket closing under us must not break the sender
+            logger.debug("sending to a closing socket failed", exc_info=True)
 
     async def _send_now(self, text: str) -> None:
         try:
-            await self.base_send({"type": "websocket.send", "text": text})
+            await self._send_frame({"type": "websocket.send", "text": text})
         except Exception:  # a socket closing under us must not break the sender
             logger.debug("sending to a closing socket failed", exc_info=True)
 

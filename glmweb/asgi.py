@@ -16,15 +16,19 @@ from channels.sessions import CookieMiddleware, SessionMiddleware  # noqa: E402
 
 from chat import routing as chat_routing  # noqa: E402
 from glmweb.origins import SameOriginValidator  # noqa: E402
+from glmweb.server_send import KeepServerSend  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        # Scheme, host and port of the page must be this site's (glmweb/origins.py).
-        "websocket": SameOriginValidator(
-            CookieMiddleware(
-                SessionMiddleware(
-                    AuthMiddleware(URLRouter(chat_routing.websocket_urlpatterns))
+        # Scheme, host and port of the page must be this site's (glmweb/origins.py);
+        # reply frames skip the middlewares' send wrappers (glmweb/server_send.py).
+        "websocket": KeepServerSend(
+            SameOriginValidator(
+                CookieMiddleware(
+                    SessionMiddleware(
+                        AuthMiddleware(URLRouter(chat_routing.websocket_urlpatterns))
+                    )
                 )
             )
         ),

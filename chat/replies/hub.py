@@ -6,9 +6,10 @@ One Hub per process (per event loop). It holds:
 - `viewers`: conversation id -> this process's sockets on it (a tuple, replaced on
   change, so the tick iterates without copying);
 - one tick for all replies (every GLMWEB_REPLY_FRAME_MS, ~35 ms, stretched while the
-  loop lags: chat.replies.pacing): each reply with new text becomes one
-  `reply.delta`, JSON-encoded once and handed straight to each local socket's send
-  (no channel layer: measured 3-6x cheaper), and published to Redis only while
+  loop lags or many replies stream: chat.replies.pacing): each reply with new text
+  becomes one `reply.delta`, JSON-encoded once and handed straight to each local
+  socket's server send (no channel layer: measured 3-6x cheaper; no Channels
+  middleware: glmweb/server_send.py), and published to Redis only while
   another process has a socket on that conversation;
 - one maintenance loop (every second): who else is listening (PUBSUB NUMSUB), this
   process's heartbeat and the replies' checkpoints (every
@@ -261,10 +262,20 @@ class Hub:
     async def text_arrived(self, live: LiveReply) -> None:
         """New text is pending: a reply's first goes out at once (no tick delay
         before the first token), the rest with the next tick."""
-        if live.seq == 0 and not live.dirty:
+        if self.queue_text(live):
             await self.flush(live)
-        else:
-            self.mark_dirty(live)
+
+    def queue_text(self, live: LiveReply) -> bool:
+        """text_arrived without the coroutine, for the runner's per-chunk loop:
+        queue the new text for the next tick, or return True when it is the reply's
+        first, which the caller then flushes at once."""
+        if live.dirty:
+            return False
+        if live.seq == 0:
+            return True
+        live.dirty = True
+        self._dirty.append(live)
+        return False
 
     def mark_dirty(self, live: LiveReply) -> None:
         if not live.dirty:
@@ -311,7 +322,7 @@ class Hub:
         loop = self.loop
         next_at = loop.time()
         while self.replies or self._dirty:
-            next_at += pace.interval()
+            next_at += pace.interval(len(self.replies))
             due = next_at
             delay = next_at - loop.time()
             if delay < 0:  # fell behind: do not try to catch up with a burst

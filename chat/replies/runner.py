@@ -116,13 +116,20 @@ async def arun(hub: Hub, live: LiveReply, turn: turns.Turn) -> None:
             **chat_options(conversation),
         )
         async with contextlib.aclosing(stream) as deltas:
+            # Once per upstream chunk (thousands a second under load): list appends,
+            # and an await only for the reply's first text (Hub.queue_text).
+            pending_content = live.pending_content
+            pending_reasoning = live.pending_reasoning
             async for delta in deltas:
-                if delta.content:
-                    live.pending_content.append(delta.content)
-                if delta.reasoning:
-                    live.pending_reasoning.append(delta.reasoning)
-                if delta.content or delta.reasoning:
-                    await hub.text_arrived(live)
+                text = delta.content
+                thought = delta.reasoning
+                if text or thought:
+                    if text:
+                        pending_content.append(text)
+                    if thought:
+                        pending_reasoning.append(thought)
+                    if hub.queue_text(live):
+                        await hub.flush(live)
                 if delta.web_search:
                     live.web_search = [dataclasses.asdict(r) for r in delta.web_search]
                     await hub.deliver(

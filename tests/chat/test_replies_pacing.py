@@ -32,3 +32,23 @@ def test_frame_interval_returns_to_the_tick_when_the_lag_ends():
     for _ in range(50):
         pace.woke(0.0)
     assert pace.interval() == pytest.approx(0.035)
+
+
+def test_frame_interval_keeps_the_tick_for_a_few_streams():
+    pace = FramePace(0.035, 0.1)
+    assert pace.interval(streams=20) == pytest.approx(0.035)
+
+
+def test_frame_interval_stretches_with_many_streams_up_to_the_ceiling():
+    pace = FramePace(0.035, 0.1)
+    hundred = pace.interval(streams=100)
+    assert 0.035 < hundred < 0.1
+    assert pace.interval(streams=150) > hundred
+    assert pace.interval(streams=5000) == pytest.approx(0.1)
+
+
+def test_frame_interval_takes_the_larger_of_the_lag_and_the_stream_stretch():
+    pace = FramePace(0.035, 0.1)
+    for _ in range(50):
+        pace.woke(0.5)
+    assert pace.interval(streams=100) == pytest.approx(0.1)

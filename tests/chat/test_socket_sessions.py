@@ -195,3 +195,24 @@ async def test_deactivation_closes_a_socket_on_another_server_process(
         message = await ws.receive(timeout=10)
         assert message.type == aiohttp.WSMsgType.CLOSE
         assert message.data == 4401
+
+
+async def test_a_reply_streams_whole_through_the_whole_asgi_stack(
+    reply_engine, glm_settings, user, conversation
+):
+    # Reply frames take the server's own send (glmweb/server_send.py), the handshake
+    # and close Channels' middleware: both must reach the same socket, in order.
+    socket = await open_socket(await signed_in_client(user), conversation.pk)
+    await socket.send_json_to(send_frame("Tell me [[sim:tokens=40,rate=400]]"))
+    seqs, text = [], []
+    while True:
+        frame = await socket.receive_json_from(5)
+        if frame["type"] == "reply.delta":
+            seqs.append(frame["seq"])
+            text.append(frame["content"])
+        elif frame["type"] == "reply.end":
+            break
+    assert seqs == list(range(1, len(seqs) + 1))
+    saved = await Message.objects.aget(pk=frame["message"]["id"])
+    assert saved.content and "".join(text) == saved.content
+    await socket.disconnect()
