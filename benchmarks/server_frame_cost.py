@@ -1,4 +1,4 @@
-"""Benchmark: the ASGI server's own CPU per websocket frame sent, Daphne against uvicorn.
+"""Benchmark: the ASGI server's own CPU per websocket frame sent, Daphne vs uvicorn.
 
 The chat relay benchmark (chat_relay.py) measures the whole app; this one measures only
 what changes with GLMWEB_WEB_SERVER. The server runs exactly as `make run` starts it
