@@ -1,4 +1,4 @@
-"""Benchmark: the chat relay — N websocket viewers streaming replies through Daphne.
+"""Benchmark: the chat relay — N websocket viewers streaming replies through the server.
 
 N clients, each signed in as its own user and on its own conversation, open the chat
 socket on one Daphne process; within one second (a burst, as when many people press send
@@ -16,6 +16,10 @@ one port, as `manage.py runapp` starts them with REDIS_URL: SO_REUSEPORT spreads
 viewers' connections over them, and both may use both cores). Every measurement starts
 fresh Daphne processes and new conversations; runs are interleaved (run 1 of every mode
 and load, then run 2, ...).
+
+`--servers daphne uvicorn` measures each mode and load on both ASGI servers
+(GLMWEB_WEB_SERVER; glmweb/serve_uvicorn.py), interleaved like the modes; "Daphne"
+above then means whichever server runs.
 
 The machine is recorded with every measurement: the calibration loop
 (benchmarks/calibration.py) just before and just after it, and the bare upstream read
@@ -43,6 +47,8 @@ counted from its log (glmweb/saturation.py).
     .venv/bin/python benchmarks/chat_relay.py --clients 1 100 200 --runs 3
     .venv/bin/python benchmarks/chat_relay.py --clients 20 --modes embedded --runs 1 \\
         --statement-tokens 30
+    .venv/bin/python benchmarks/chat_relay.py --clients 100 200 --modes embedded \\
+        --servers daphne uvicorn --runs 3 --statement-tokens --json-out var/servers.json
 """
 
 from __future__ import annotations
@@ -266,6 +272,7 @@ def measure(
     workdir: Path,
     sim_root: str,
     ends: dict[int, list[int]],
+    web_server: str = "daphne",
 ) -> dict[str, Any]:
     if mode != "embedded":
         flush_redis(args.redis_url)
@@ -274,10 +281,10 @@ def measure(
     fixtures = make_fixtures(env, load.clients + extra, rc.MODEL)
     calibration_before = calibration.loop_seconds()
     shared_port = free_port() if mode == "redis-shared" else None
-    servers = [start_server("A", env, workdir, shared_port)]
+    servers = [start_server("A", env, workdir, shared_port, web_server)]
     try:
         if two:
-            servers.append(start_server("B", env, workdir, shared_port))
+            servers.append(start_server("B", env, workdir, shared_port, web_server))
         raw = run_async(run_load(load, servers, fixtures, sim_root))
         rss = [s.peak_rss_mb() for s in servers]
         saturation_warnings = [s.saturation_warnings() for s in servers]
@@ -294,6 +301,7 @@ def measure(
     viewers = raw["viewers"]
     result: dict[str, Any] = {
         "mode": mode,
+        "server": web_server,
         "clients": load.clients,
         "tokens": load.tokens,
         "rate": load.rate,
@@ -380,6 +388,13 @@ def parse_args() -> argparse.Namespace:
         help="N of each measurement (none: only the statement runs)",
     )
     parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES[:3]))
+    parser.add_argument(
+        "--servers",
+        nargs="+",
+        choices=("daphne", "uvicorn"),
+        default=["daphne"],
+        help="ASGI servers to measure (GLMWEB_WEB_SERVER), interleaved",
+    )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--tokens", type=int, default=200, help="tokens per reply")
     parser.add_argument("--rate", type=int, default=50, help="tokens/s per reply")
@@ -490,22 +505,24 @@ def main() -> None:
                     for mode in args.modes:
                         if mode == "redis-split" and n < 2:
                             continue  # every second viewer is remote: needs two
-                        load = Load(
-                            n, tokens, rate, not args.no_floor,
-                            mode == "redis-split",
-                            args.profile / mode if args.profile else None,
-                        )  # fmt: skip
-                        print(
-                            f"# run {run + 1}: {mode}, N={n}, {tokens} tokens "
-                            f"at {rate}/s",
-                            flush=True,
-                        )
-                        result = measure(
-                            mode, load, args, envs[mode], workdir, sim_root,
-                            ends[tokens],
-                        )  # fmt: skip
-                        result["run"] = run + 1
-                        record(result)
+                        for server in args.servers:
+                            load = Load(
+                                n, tokens, rate, not args.no_floor,
+                                mode == "redis-split",
+                                args.profile / f"{mode}-{server}"
+                                if args.profile else None,
+                            )  # fmt: skip
+                            print(
+                                f"# run {run + 1}: {mode} on {server}, N={n}, "
+                                f"{tokens} tokens at {rate}/s",
+                                flush=True,
+                            )
+                            result = measure(
+                                mode, load, args, envs[mode], workdir, sim_root,
+                                ends[tokens], server,
+                            )  # fmt: skip
+                            result["run"] = run + 1
+                            record(result)
             for tokens in args.statement_tokens:
                 for mode in args.statement_modes:
                     load = Load(
@@ -517,7 +534,14 @@ def main() -> None:
                     )
                     print(f"# statements: {mode}, {tokens} tokens", flush=True)
                     result = measure(
-                        mode, load, args, envs[mode], workdir, sim_root, ends[tokens]
+                        mode,
+                        load,
+                        args,
+                        envs[mode],
+                        workdir,
+                        sim_root,
+                        ends[tokens],
+                        args.servers[0],
                     )
                     result["run"] = "statements"
                     record(result)

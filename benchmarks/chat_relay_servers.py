@@ -1,8 +1,9 @@
-"""The chat relay benchmark's server side: Daphne processes started through
-daphne_counting.py and pinned to core 0 (or, in `redis-shared`, two on one
-SO_REUSEPORT port as runapp starts them, free to use both cores), each mode's
-environment and database, the accounts, and reading a process's CPU time, peak RSS,
-statement count and saturation warnings."""
+"""The chat relay benchmark's server side: web processes (Daphne, or uvicorn with
+`server="uvicorn"`: GLMWEB_WEB_SERVER) started through daphne_counting.py and
+pinned to core 0 (or, in `redis-shared`, two on one SO_REUSEPORT port as runapp
+starts them, free to use both cores), each mode's environment and database, the
+accounts, and reading a process's CPU time, peak RSS, statement count and saturation
+warnings."""
 
 from __future__ import annotations
 
@@ -62,7 +63,7 @@ def peak_rss_mb(pid: int) -> float:
 
 @dataclass
 class Server:
-    """A Daphne process run by daphne_counting.py, pinned to the server core."""
+    """A web process run by daphne_counting.py, pinned to the server core."""
 
     name: str
     process: subprocess.Popen
@@ -106,14 +107,19 @@ class Server:
 
 
 def start_server(
-    name: str, env: dict, workdir: Path, shared_port: int | None = None
+    name: str,
+    env: dict,
+    workdir: Path,
+    shared_port: int | None = None,
+    server: str = "daphne",
 ) -> Server:
-    """Start Daphne `name` on a port of its own, or on `shared_port` beside others
-    (glmweb/serve.py's SO_REUSEPORT socket, the two cores free), and wait until it
-    answers the health check itself (it names its pid)."""
+    """Start web process `name` (`server`: "daphne" or "uvicorn") on a port of its
+    own, or on `shared_port` beside others (glmweb/serve.py's SO_REUSEPORT socket,
+    the two cores free), and wait until it answers the health check itself (it names
+    its pid)."""
     port = shared_port or free_port()
     stats_file = workdir / f"statements-{name}-{port}.json"
-    log_file = workdir / f"daphne-{name}-{port}.log"
+    log_file = workdir / f"{server}-{name}-{port}.log"
     log = open(log_file, "w")  # noqa: SIM115
     listen = (
         ["--shared-port", f"127.0.0.1:{port}"]
@@ -129,24 +135,28 @@ def start_server(
     process = subprocess.Popen(
         pinned(BOTH_CORES if shared_port else SERVER_CORE, argv),
         cwd=BASE_DIR,
-        env={**env, "BENCH_STATEMENTS_FILE": str(stats_file)},
+        env={
+            **env,
+            "BENCH_STATEMENTS_FILE": str(stats_file),
+            "GLMWEB_WEB_SERVER": server,
+        },
         stdout=log,
         stderr=subprocess.STDOUT,
     )
     log.close()
-    server = Server(name, process, port, stats_file, log_file)
+    started = Server(name, process, port, stats_file, log_file)
     deadline = time.monotonic() + 60
     while True:
         try:
             # A new connection each time: on a shared port the kernel picks anew.
-            with urllib.request.urlopen(f"{server.base}/healthz", timeout=2) as r:
+            with urllib.request.urlopen(f"{started.base}/healthz", timeout=2) as r:
                 if r.status == 200 and json.loads(r.read())["pid"] == process.pid:
-                    return server
+                    return started
         except OSError:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
-            server.stop()
-            raise RuntimeError(f"Daphne {name} did not start; see {log_file}")
+            started.stop()
+            raise RuntimeError(f"{server} {name} did not start; see {log_file}")
         time.sleep(0.05 if shared_port else 0.1)
 
 

@@ -28,17 +28,23 @@ def fmt(value: float | None, digits: int = 1) -> str:
 
 
 def print_tables(results: list[dict], args: argparse.Namespace) -> None:
+    servers = {r.get("server", "daphne") for r in results}
+
+    def mode(r: dict) -> str:
+        """The mode, and the server when the results hold more than one."""
+        if len(servers) == 1:
+            return r["mode"]
+        return f"{r['mode']} ({r.get('server', 'daphne')})"
+
     groups: dict[tuple[str, int, int, int], list[dict]] = {}
     for r in results:
         if r["run"] == "statements":
             continue
-        groups.setdefault((r["mode"], r["clients"], r["tokens"], r["rate"]), []).append(
-            r
-        )
+        groups.setdefault((mode(r), r["clients"], r["tokens"], r["rate"]), []).append(r)
     statement_runs: dict[tuple[str, int, int, int], list[dict]] = {}
     for r in results:
         if r["run"] == "statements":
-            key = (r["mode"], r["clients"], r["tokens"], r["rate"])
+            key = (mode(r), r["clients"], r["tokens"], r["rate"])
             statement_runs.setdefault(key, []).append(r)
     print_machine(groups)
     print()
@@ -77,13 +83,13 @@ def print_tables(results: list[dict], args: argparse.Namespace) -> None:
     print("Throughput and cost (medians of runs)")
     print(
         "| mode | N | tokens/reply | tokens/s per stream p50 (p5) / offered "
-        "| lost | failed replies | frames/reply | Daphne CPU-s per 1,000 tokens "
+        "| lost | failed replies | frames/reply | server CPU-s per 1,000 tokens "
         "| peak RSS MB | DB statements per reply |"
     )
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-    for (mode, n, tokens, _rate), rs in [*groups.items(), *statement_runs.items()]:
+    for (label, n, tokens, _rate), rs in [*groups.items(), *statement_runs.items()]:
         cpu = fmt(med(rs, "cpu_per_1000"), 4)
-        if mode == "redis-split":
+        if rs[0]["mode"] == "redis-split":
             cpu += (
                 f" (A {fmt(med(rs, 'cpu_per_1000_a'), 4)}, B per remote token "
                 f"{fmt(med(rs, 'cpu_per_1000_b_remote'), 4)})"
@@ -93,7 +99,7 @@ def print_tables(results: list[dict], args: argparse.Namespace) -> None:
             for i in range(len(rs[0]["peak_rss_mb"]))
         )
         print(
-            f"| {mode} | {n} | {tokens} | {fmt(med(rs, 'relay', 'pace_p50'))} "
+            f"| {label} | {n} | {tokens} | {fmt(med(rs, 'relay', 'pace_p50'))} "
             f"({fmt(med(rs, 'relay', 'pace_p5'))}) / {rs[0]['rate']} "
             f"| {fmt(med(rs, 'relay', 'lost'), 0)} "
             f"| {fmt(med(rs, 'relay', 'failed'), 0)} "
@@ -103,16 +109,19 @@ def print_tables(results: list[dict], args: argparse.Namespace) -> None:
     if any(r["mode"] == "redis-split" for r in results):
         print()
         print("redis-split: viewers on A (local) and on B (remote), medians (ms)")
-        print("| N | viewers | per-token p50 / p95 / p99 | TTFT p50 / p95 | lost |")
+        print(
+            "| mode, N | viewers | per-token p50 / p95 / p99 | TTFT p50 / p95 | lost |"
+        )
         print("| --- | --- | --- | --- | --- |")
-        for (mode, n, _tokens, _rate), rs in groups.items():
-            if mode != "redis-split":
+        for (label, n, _tokens, _rate), rs in groups.items():
+            if rs[0]["mode"] != "redis-split":
                 continue
             for side in ("relay_local", "relay_remote"):
                 lat = [med(rs, side, "latency_ms", f"p{p}") for p in (50, 95, 99)]
                 ttft = [med(rs, side, "ttft_ms", f"p{p}") for p in (50, 95)]
                 print(
-                    f"| {n} | {side.split('_')[1]} | {' / '.join(fmt(x) for x in lat)} "
+                    f"| {label}, {n} | {side.split('_')[1]} "
+                    f"| {' / '.join(fmt(x) for x in lat)} "
                     f"| {' / '.join(fmt(x, 0) for x in ttft)} "
                     f"| {fmt(med(rs, side, 'lost'), 0)} |"
                 )

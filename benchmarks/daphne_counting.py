@@ -1,4 +1,5 @@
-"""Run Daphne exactly as `python -m daphne ...` does, counting every database statement.
+"""Run the web server exactly as `python -m glmweb.serve ...` does (Daphne, or uvicorn
+with GLMWEB_WEB_SERVER=uvicorn), counting every database statement.
 
     python benchmarks/daphne_counting.py -b 127.0.0.1 -p 8000 glmweb.asgi:application
 
@@ -81,7 +82,7 @@ def main() -> None:
     atexit.register(_write_totals)
 
     if os.environ.get("BENCH_DAPHNE_LOOP", "uvloop") == "uvloop":
-        # What runapp runs: Daphne on uvloop (glmweb/serve.py).
+        # What runapp runs: GLMWEB_WEB_SERVER on uvloop (glmweb/serve.py).
         from glmweb import serve
 
         serve.main()

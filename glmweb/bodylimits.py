@@ -3,7 +3,8 @@
 One anonymous 100 MB multipart POST raised Daphne from 213 MB to 1.4 GB and froze
 every stream for about 8 s: Twisted kept the body and then parsed the multipart in
 memory on the event loop. The server now decides from the headers, before a byte of
-the body is kept (glmweb/daphne_requests.py applies these rules):
+the body is kept (glmweb/daphne_requests.py applies these rules under Daphne,
+glmweb/body_limit_middleware.py under uvicorn):
 
 - GLMWEB_MAX_UPLOAD_BYTES (plus FORM_OVERHEAD_BYTES for the other fields and the
   multipart framing, so a file the upload view would accept is never cut off here)
@@ -62,15 +63,24 @@ def too_large_text(limit: int, language: str) -> str:
         ) % {"size": megabytes}
 
 
+def too_large_parts(limit: int, language: str) -> tuple[list[tuple[str, str]], bytes]:
+    """Return the 413's headers and body (both servers send these; the connection
+    closes after it)."""
+    body = (too_large_text(limit, language) + "\n").encode()
+    headers = [
+        ("Content-Type", "text/plain; charset=utf-8"),
+        ("Content-Length", str(len(body))),
+        ("Content-Language", language),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Connection", "close"),
+    ]
+    return headers, body
+
+
 def too_large_response(limit: int, language: str) -> bytes:
     """Return a whole HTTP/1.1 413 response that closes the connection."""
-    body = (too_large_text(limit, language) + "\n").encode()
-    head = (
-        "HTTP/1.1 413 Content Too Large\r\n"
-        "Content-Type: text/plain; charset=utf-8\r\n"
-        f"Content-Length: {len(body)}\r\n"
-        f"Content-Language: {language}\r\n"
-        "X-Content-Type-Options: nosniff\r\n"
-        "Connection: close\r\n\r\n"
+    headers, body = too_large_parts(limit, language)
+    head = "HTTP/1.1 413 Content Too Large\r\n" + "".join(
+        f"{name}: {value}\r\n" for name, value in headers
     )
-    return head.encode("ascii") + body
+    return (head + "\r\n").encode("ascii") + body

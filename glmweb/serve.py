@@ -1,4 +1,9 @@
-"""Run Daphne on uvloop: `python -m glmweb.serve [daphne's arguments]`.
+"""Run a web process: `python -m glmweb.serve [daphne's arguments]`.
+
+GLMWEB_WEB_SERVER chooses the ASGI server: "daphne" (the default, below) or "uvicorn"
+(glmweb/serve_uvicorn.py, which takes the same arguments the project uses and keeps
+everything this docstring promises: the shutdown hooks, the body limits, the lag
+monitor, `--shared-port`, the switch interval).
 
 Daphne drives Twisted's asyncio reactor on a loop it creates when `daphne.server` is
 imported; installing uvloop's policy first makes that loop a uvloop one, which costs
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import socket
 import sys
 from collections.abc import Coroutine
@@ -27,15 +33,30 @@ logger = logging.getLogger(__name__)
 
 
 def main() -> None:
-    """Install uvloop's event loop policy, then hand over to Daphne's command line."""
-    import uvloop
+    """Run the server GLMWEB_WEB_SERVER names with this process's arguments."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "glmweb.settings")
+    from django.conf import settings
 
-    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    # Read (and checked) before anything starts: a typo stops the process here.
+    server = settings.GLMWEB_WEB_SERVER
     # The reply engine's database calls run in threads; with Python's default 5 ms
     # switch interval a busy thread holds the event loop off the GIL for that long,
     # which showed as the p99 of streamed-token latency in a 200-reply burst
     # (docs/performance.md).
     sys.setswitchinterval(0.0005)
+    if server == "uvicorn":
+        from glmweb import serve_uvicorn
+
+        serve_uvicorn.main(sys.argv[1:])
+    else:
+        run_daphne()
+
+
+def run_daphne() -> None:
+    """Install uvloop's event loop policy, then hand over to Daphne's command line."""
+    import uvloop
+
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     from daphne.cli import CommandLineInterface
     from twisted.internet import reactor
 
@@ -68,6 +89,13 @@ def _share_port(args: list[str]) -> list[str]:
 def listen_shared(host: str, port: int) -> int:
     """Return the file descriptor of a listening IPv4 socket on host:port that other
     processes may bind too (SO_REUSEPORT); the caller owns the descriptor."""
+    # Twisted adopts a duplicate and closes this descriptor itself.
+    return shared_socket(host, port).detach()
+
+
+def shared_socket(host: str, port: int) -> socket.socket:
+    """Return a listening, non-blocking IPv4 socket on host:port that other processes
+    may bind too (SO_REUSEPORT)."""
     # Daphne's `--fd` endpoint adopts IPv4 sockets only (Twisted's fd parser).
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -76,8 +104,7 @@ def listen_shared(host: str, port: int) -> int:
     # Twisted's own default backlog for TCP ports.
     sock.listen(50)
     sock.setblocking(False)
-    # Twisted adopts a duplicate and closes this descriptor itself.
-    return sock.detach()
+    return sock
 
 
 def _start_lag_monitor() -> None:
@@ -88,18 +115,21 @@ def _start_lag_monitor() -> None:
 
 
 def _shut_down_apps() -> object:
-    from django.apps import apps
     from twisted.internet import defer
 
-    hooks = [
+    return defer.Deferred.fromFuture(asyncio.ensure_future(ashut_down_apps()))
+
+
+async def ashut_down_apps() -> None:
+    """Await every installed app's `ashutdown()` (the chat saves its running replies
+    and tells their sockets); log the ones that fail."""
+    from django.apps import apps
+
+    hooks: list[Coroutine[Any, Any, object]] = [
         hook()
         for app in apps.get_app_configs()
         if callable(hook := getattr(app, "ashutdown", None))
     ]
-    return defer.Deferred.fromFuture(asyncio.ensure_future(_gather(hooks)))
-
-
-async def _gather(hooks: list[Coroutine[Any, Any, object]]) -> None:
     for result in await asyncio.gather(*hooks, return_exceptions=True):
         if isinstance(result, BaseException):
             logger.error("shutting down an app failed", exc_info=result)

@@ -496,6 +496,12 @@ if GLMWEB_WEB_PROCESSES > 1 and not REDIS_URL:
 # 2 s) is saturated: it logs a warning once a minute and /healthz says so
 # (glmweb/saturation.py).
 GLMWEB_SATURATION_LAG_MS = env_float("GLMWEB_SATURATION_LAG_MS", 50.0, minimum=1.0)
+# The ASGI server `python -m glmweb.serve` (and so runapp) runs each web process on:
+# "daphne" or "uvicorn" (glmweb/serve_uvicorn.py: the same shutdown, body limits and
+# websocket settings; docs/performance.md, "Daphne or uvicorn", compares them).
+GLMWEB_WEB_SERVER = env_str("GLMWEB_WEB_SERVER", "daphne").lower()
+if GLMWEB_WEB_SERVER not in {"daphne", "uvicorn"}:
+    raise ImproperlyConfigured("GLMWEB_WEB_SERVER must be 'daphne' or 'uvicorn'")
 
 # Attachments (chat.attachments, docs/chat.md "Images and videos"). One upload's
 # request body is refused above GLMWEB_MAX_UPLOAD_BYTES (below, with the other body

@@ -1,7 +1,7 @@
-"""Request bodies against a real Daphne (`python -m glmweb.serve`): a body over its
-limit is answered 413 before it is read, in the user's language; a large form is not
-parsed on the event loop, so the streams running meanwhile keep flowing and the
-server's memory stays where it was."""
+"""Request bodies against a real server (`python -m glmweb.serve`, Daphne and uvicorn):
+a body over its limit is answered 413 before it is read, in the user's language; a
+large form is not parsed on the event loop, so the streams running meanwhile keep
+flowing and the server's memory stays where it was."""
 
 from __future__ import annotations
 
@@ -15,7 +15,13 @@ import aiohttp
 import pytest
 from asgiref.sync import sync_to_async
 
+from tests.chat import web_servers
+
 pytestmark = pytest.mark.django_db(transaction=True)
+
+# The server-level cases run on Daphne and on uvicorn.
+web_server = web_servers.web_server
+server_processes = web_servers.server_processes
 
 MB = 1024 * 1024
 
@@ -38,21 +44,26 @@ def post_head(port: int, path: str, headers: dict[str, str]) -> socket.socket:
 
 
 def read_response(sock: socket.socket) -> bytes:
+    """Read one response: its head, then as much body as its Content-Length says."""
     data = b""
-    while b"\r\n\r\n" not in data or len(data.partition(b"\r\n\r\n")[2]) < int(
-        data.split(b"Content-Length: ")[1].split(b"\r\n")[0]
-        if b"Content-Length: " in data
-        else 0
-    ):
+    while True:
+        head, _, body = data.partition(b"\r\n\r\n")
+        if _:
+            lengths = [
+                int(line.split(b":", 1)[1])
+                for line in head.split(b"\r\n")
+                if line.lower().startswith(b"content-length:")
+            ]
+            if len(body) >= (lengths[0] if lengths else 0):
+                return data
         chunk = sock.recv(65536)
         if not chunk:
-            break
+            return data
         data += chunk
-    return data
 
 
-def test_a_declared_huge_multipart_is_refused_before_its_body(daphne_processes):
-    server = daphne_processes()
+def test_a_declared_huge_multipart_is_refused_before_its_body(server_processes):
+    server = server_processes()
     sock = post_head(
         server.port,
         "/accounts/login/",
@@ -68,12 +79,12 @@ def test_a_declared_huge_multipart_is_refused_before_its_body(daphne_processes):
 
     assert time.monotonic() - started < 2
     assert response.startswith(b"HTTP/1.1 413 ")
-    assert b"Connection: close" in response
+    assert b"connection: close" in response.lower()  # header case: the server's
     assert b"too large (more than 25 MB)" in response
 
 
-def test_the_413_speaks_the_users_language(daphne_processes):
-    server = daphne_processes()
+def test_the_413_speaks_the_users_language(server_processes):
+    server = server_processes()
     sock = post_head(
         server.port,
         "/api/conversations/",
@@ -90,8 +101,8 @@ def test_the_413_speaks_the_users_language(daphne_processes):
     assert "请求过大" in response.decode()
 
 
-def test_a_chunked_body_is_cut_off_as_it_passes_the_limit(daphne_processes):
-    server = daphne_processes(GLMWEB_MAX_JSON_BODY_BYTES="100000")
+def test_a_chunked_body_is_cut_off_as_it_passes_the_limit(server_processes):
+    server = server_processes(GLMWEB_MAX_JSON_BODY_BYTES="100000")
     sock = post_head(
         server.port,
         "/api/conversations/",
@@ -115,8 +126,8 @@ def test_a_chunked_body_is_cut_off_as_it_passes_the_limit(daphne_processes):
     assert answered.startswith(b"HTTP/1.1 413 ")
 
 
-def test_a_small_json_body_still_reaches_the_app(daphne_processes, session_cookie):
-    server = daphne_processes()
+def test_a_small_json_body_still_reaches_the_app(server_processes, session_cookie):
+    server = server_processes()
     sock = post_head(
         server.port,
         "/api/conversations/",
@@ -130,9 +141,9 @@ def test_a_small_json_body_still_reaches_the_app(daphne_processes, session_cooki
 
 
 async def test_a_100mb_post_neither_stalls_streams_nor_grows_the_server(
-    daphne_processes, user, make_conversation, session_cookie
+    server_processes, user, make_conversation, session_cookie
 ):
-    server = daphne_processes()
+    server = server_processes()
     conversation = await sync_to_async(make_conversation)(user)
     port = server.port
     big = {"status": b""}
@@ -191,7 +202,7 @@ async def test_a_100mb_post_neither_stalls_streams_nor_grows_the_server(
         statuses = []
 
         # 100 MB declared and sent (refused), then 20 MB, under the limit, that
-        # Daphne must keep (on disk) and hand to Django without parsing it.
+        # the server must keep (on disk) and hand to Django without parsing it.
         for length in (100 * MB, 20 * MB):
             big["status"] = b""
             sender = threading.Thread(target=send_big, args=(length,))

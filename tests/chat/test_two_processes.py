@@ -1,6 +1,6 @@
-"""Two real Daphne processes sharing the database (and Redis): a socket on one
+"""Two real server processes sharing the database (and Redis): a socket on one
 streams and stops a reply started on the other; a killed process's reply is recovered
-by the next one."""
+by the next one; a stopped one (SIGTERM, on Daphne and on uvicorn) saves its reply."""
 
 from __future__ import annotations
 
@@ -13,9 +13,14 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from chat.models import Message
+from tests.chat import web_servers
 from tests.chat.conftest import send_frame
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+# The server-level cases run on Daphne and on uvicorn.
+web_server = web_servers.web_server
+server_processes = web_servers.server_processes
 
 
 async def open_socket(http, port, conversation_id, cookie):
@@ -166,11 +171,11 @@ async def test_reply_of_a_killed_process_is_recovered_with_its_checkpoint(
 
 
 async def test_a_server_told_to_stop_saves_its_running_reply_with_all_its_text(
-    daphne_processes, user, make_conversation, session_cookie
+    server_processes, user, make_conversation, session_cookie
 ):
     # No checkpoint would fall in this reply's life: what is saved can only come from
     # the shutdown itself.
-    server = daphne_processes(GLMWEB_REPLY_CHECKPOINT_SECONDS="600")
+    server = server_processes(GLMWEB_REPLY_CHECKPOINT_SECONDS="600")
     conversation = await sync_to_async(make_conversation)(user)
     async with aiohttp.ClientSession() as http:
         ws, _ = await open_socket(http, server.port, conversation.pk, session_cookie)
@@ -189,3 +194,7 @@ async def test_a_server_told_to_stop_saves_its_running_reply_with_all_its_text(
     streamed = rebuild(frames)
     assert len(streamed) > 0 and saved.content.startswith(streamed)
     assert 0 < saved.content.count("GLM") < 300  # cut short, not finished
+    # The socket heard the ending before the server closed it.
+    assert frames[-1]["type"] == "reply.end"
+    assert frames[-1]["message"]["status"] == "interrupted"
+    assert frames[-1]["message"]["content"] == saved.content

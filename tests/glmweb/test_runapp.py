@@ -1,7 +1,7 @@
 """`manage.py runapp` (what `make run` calls) starts the web server, a Celery worker
 and, with no API key, the simulator; the page answers and Ctrl-C stops all of them.
-With Redis it starts a web process per core on one port, and a reply one streams
-reaches viewers on the other."""
+With Redis it starts a web process per core on one port (on Daphne and on uvicorn),
+and a reply one streams reaches viewers on the other."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from django.core.management.base import CommandError
 
 from glmweb.management.commands.runapp import web_listen_args
 from tests.chat.conftest import send_frame
+from tests.chat.web_servers import SERVERS
 from tests.conftest import free_port, start_runapp
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -191,7 +192,10 @@ async def frames_until(ws, frame_type: str) -> list[dict]:
 
 
 @pytest.mark.services
-def test_runapp_with_redis_runs_two_web_processes_on_one_port(tmp_path, redis_url):
+@pytest.mark.parametrize("web_server", SERVERS)
+def test_runapp_with_redis_runs_two_web_processes_on_one_port(
+    tmp_path, redis_url, web_server
+):
     web_port, sim_port = free_port(), free_port()
     process = start_runapp(
         tmp_path,
@@ -200,6 +204,7 @@ def test_runapp_with_redis_runs_two_web_processes_on_one_port(tmp_path, redis_ur
         "--no-worker",
         REDIS_URL=redis_url,
         GLMWEB_WEB_PROCESSES="2",
+        GLMWEB_WEB_SERVER=web_server,
     )
     lines: queue.Queue = queue.Queue()
     threading.Thread(

@@ -156,6 +156,11 @@ def test_settings_international_base_url_is_accepted():
             "ftp://example.com/",
             "ZHIPUAI_BASE_URL must be an http(s) URL",
         ),
+        (
+            "GLMWEB_WEB_SERVER",
+            "gunicorn",
+            "GLMWEB_WEB_SERVER must be 'daphne' or 'uvicorn'",
+        ),
     ],
 )
 def test_settings_garbage_value_names_the_variable(name, value, message):

@@ -1,9 +1,10 @@
 """`manage.py runapp`: run the whole app on this machine, and stop it all together.
 
-That is Daphne (web and websockets), a Celery worker with its beat scheduler, and the
-GLM simulator when no ZHIPUAI_API_KEY is set. With REDIS_URL there is one Daphne
-process per core (GLMWEB_WEB_PROCESSES), all on the one port (SO_REUSEPORT: the kernel
-spreads connections over them; glmweb/serve.py); without it, one.
+That is the web server (Daphne, or uvicorn with GLMWEB_WEB_SERVER=uvicorn: web and
+websockets), a Celery worker with its beat scheduler, and the GLM simulator when no
+ZHIPUAI_API_KEY is set. With REDIS_URL there is one web process per core
+(GLMWEB_WEB_PROCESSES), all on the one port (SO_REUSEPORT: the kernel spreads
+connections over them; glmweb/serve.py); without it, one.
 
 By default the processes log warnings and errors only (no access-log line per request,
 no Celery banner), and the "GLM Web is running at" line is the last one printed, once
@@ -139,8 +140,9 @@ def wait_until_all_serve(
 
 
 def web_listen_args(host: str, port: int, processes: int) -> list[list[str]]:
-    """Return each web process's listening arguments for glmweb.serve: Daphne's own
-    `-b/-p` for one process, a shared SO_REUSEPORT socket for several."""
+    """Return each web process's listening arguments for glmweb.serve (either
+    server takes them): `-b/-p` for one process, a shared SO_REUSEPORT socket for
+    several."""
     if processes == 1:
         return [["-b", host, "-p", str(port)]]
     if ":" in host:
@@ -240,9 +242,10 @@ class Command(BaseCommand):
                 [
                     python,
                     "-m",
-                    "glmweb.serve",  # Daphne on uvloop
+                    "glmweb.serve",  # GLMWEB_WEB_SERVER on uvloop
                     *listen,
-                    # Daphne writes an access-log line per request from verbosity 1.
+                    # Both servers write an access-log line per request from
+                    # verbosity 1.
                     *([] if verbose else ["-v", "0"]),
                     "glmweb.asgi:application",
                 ],
