@@ -15,6 +15,9 @@ Redis, and the services tests (one shared Redis database, db 15, and its default
 Celery queue), all run on one worker (`xdist_group`, with `--dist loadgroup`). So do
 the tests sharing a fixture wider than one test (a browser, the whole app, an SDK
 virtualenv, a makemessages run): each worker would set it up again.
+
+Every worker collects the tests itself, and xdist refuses to run when their lists
+differ: a parametrized test whose values are random or read the clock needs fixed `ids`.
 """
 
 from __future__ import annotations
