@@ -36,9 +36,8 @@ parallel_workers.isolate_worker(settings)
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     """Put the tests that must share one worker in their xdist group."""
-    redis_relay = bool(settings.REDIS_URL)
     for item in items:
-        group = parallel_workers.shared_fixture_group(item, redis_relay)
+        group = parallel_workers.shared_fixture_group(item)
         if group:
             item.add_marker(pytest.mark.xdist_group(group))
 

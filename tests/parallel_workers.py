@@ -10,11 +10,14 @@ settings would otherwise point every worker at is made per worker here:
 - the Redis database of `REDIS_URL`: every test empties the cache (FLUSHDB), and the
   reply engine keeps its heartbeats and checkpoints there.
 
-Redis pub/sub channels are not per database, so the tests that run the chat relay on
-Redis, and the services tests (one shared Redis database, db 15, and its default
-Celery queue), all run on one worker (`xdist_group`, with `--dist loadgroup`). So do
-the tests sharing a fixture wider than one test (a browser, the whole app, an SDK
-virtualenv, a makemessages run): each worker would set it up again.
+Redis pub/sub channels are not per database, but the relay's are named for
+conversation ids (UUIDs) and process ids, and its one shared channel carries "sockets
+of user N: check your sessions", a hint a socket of a live session (or of none, as in
+the consumer tests) survives: workers may run the relay side by side. The services
+tests share one Redis database (TEST_REDIS_URL, db 15: heartbeats a runapp would act
+on, the default Celery queue), so they run on one worker (`xdist_group`, with `--dist
+loadgroup`). So do the tests sharing a fixture wider than one test (a browser, the
+whole app, an SDK virtualenv, a makemessages run): each worker would set it up again.
 
 Every worker collects the tests itself, and xdist refuses to run when their lists
 differ: a parametrized test whose values are random or read the clock needs fixed `ids`.
@@ -36,10 +39,7 @@ WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 # the services tests' TEST_REDIS_URL).
 SPARE_REDIS_DBS = (12, 11, 10, 9, 8, 7, 6, 5)
 
-# With REDIS_URL set, these start the chat relay (pub/sub) in this process or in
-# Daphne processes of the test.
-RELAY_FIXTURES = {"reply_engine", "daphne_processes"}
-REDIS_GROUP = "redis"
+SERVICES_GROUP = "services"
 
 
 def worker_number() -> int | None:
@@ -89,15 +89,10 @@ def isolate_worker(settings) -> None:
             settings.CELERY_BROKER_URL = url
 
 
-def shared_fixture_group(item: pytest.Item, redis_relay: bool) -> str | None:
+def shared_fixture_group(item: pytest.Item) -> str | None:
     """Return the xdist group `item` must run in, or None (any worker)."""
-    names = set(item.fixturenames)  # type: ignore[attr-defined]
-    if (
-        item.get_closest_marker("services")
-        or "redis_url" in names
-        or (redis_relay and names & RELAY_FIXTURES)
-    ):
-        return REDIS_GROUP
+    if item.get_closest_marker("services") or "redis_url" in item.fixturenames:  # type: ignore[attr-defined]
+        return SERVICES_GROUP
     # Fixtures of the root conftest and of plugins (base id "tests" or "") are set
     # up once per worker and cheap enough; others wider than a test are grouped by
     # where the outermost one is defined (so a module's own fixture joins its
