@@ -30,9 +30,10 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python manage.py runapp
 
-## Install into .venv and run every test (Redis/PostgreSQL tests skip when absent, unless CI=true).
+## Install into .venv and run every test (Redis/PostgreSQL tests skip when absent, unless CI=true),
+## one pytest-xdist worker per core (at most 4: each starts its own simulator and workers).
 test: $(DEV_STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --maxprocesses=4
 
 ## ruff lint and format check (STYLE.md's rules, ruff.toml), then mypy (mypy.ini).
 lint: $(DEV_STAMP)

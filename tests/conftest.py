@@ -19,12 +19,28 @@ import pytest
 from django.conf import settings
 from django.db.backends.signals import connection_created
 
+from tests import parallel_workers
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 # PBKDF2 at Django's iteration count takes ~0.36 s a password on these machines, and the
 # suite hashes over a hundred. Tests are not about hash strength; the app's own
 # processes (runapp, the browser tests' app) keep the real hasher.
 settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Under pytest-xdist (`make test`), this worker's own VAR_DIR and Redis database.
+parallel_workers.isolate_worker(settings)
+
+
+# First: xdist's own hook turns the groups into node ids.
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Put the tests that must share one worker in their xdist group."""
+    for item in items:
+        group = parallel_workers.shared_fixture_group(item)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
+
 
 # Every database connection any thread opened (the reply engine's pool threads too), so
 # they can all be closed before pytest-django drops the test database: PostgreSQL

@@ -42,7 +42,12 @@ async def test_another_users_conversation_is_closed_4403(
     await assert_closed_4403(other_user, f"/ws/chat/{conversation.pk}/")
 
 
-@pytest.mark.parametrize("conversation_id", [str(uuid.uuid4()), "not-a-uuid", "1"])
+# Fixed ids: xdist workers collect separately and must name every test alike.
+@pytest.mark.parametrize(
+    "conversation_id",
+    [str(uuid.uuid4()), "not-a-uuid", "1"],
+    ids=["random-uuid", "not-a-uuid", "1"],
+)
 async def test_missing_conversation_is_closed_4403(reply_engine, user, conversation_id):
     await assert_closed_4403(user, f"/ws/chat/{conversation_id}/")
 

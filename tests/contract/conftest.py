@@ -2,11 +2,13 @@
 
 zhipuai pins PyJWT<2.9 and zai-sdk needs PyJWT>=2.9, so neither can share a virtualenv
 with the other or with the project. A venv is built once and reused while its marker
-file records the same pins.
+file records the same pins. A file lock per venv lets one process build it while
+another (a second xdist worker, another checkout's run) waits and then reuses it.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import shutil
 import subprocess
@@ -26,6 +28,13 @@ MARKER = "glmweb-pins.json"
 
 def sdk_python(name: str) -> Path:
     """Return the interpreter of the SDK's venv, building the venv if it is stale."""
+    VENV_ROOT.mkdir(parents=True, exist_ok=True)
+    with open(VENV_ROOT / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _built_venv(name)
+
+
+def _built_venv(name: str) -> Path:
     venv = VENV_ROOT / name
     python = venv / "bin" / "python"
     requirements = REQUIREMENTS / f"requirements-{name}.txt"

@@ -100,6 +100,8 @@ def test_jwt_signed_with_wrong_secret_is_401_with_1004(simulator):
 @pytest.mark.parametrize(
     "expires_ms",
     [int(time.time() * 1000) - 1000, int(time.time()) + 300],  # past; seconds, not ms
+    # Fixed ids: xdist workers collect separately and must name every test alike.
+    ids=["past-in-ms", "future-in-seconds"],
 )
 def test_expired_jwt_is_401_with_1003(simulator, expires_ms):
     token = make_jwt("test-id", "test-secret", expires_ms=expires_ms)
