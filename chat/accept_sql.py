@@ -1,7 +1,8 @@
 """The statements every accepted message runs, as SQL written once per database.
 
 Accepting a message (chat.turns.send_message on SQLite's one writer thread, then the
-context read, chat.history) ran a handful of small statements, and Django spent
+context read, chat.history) and saving its reply's end (chat.turns.finish_reply, on
+the same writer) ran a handful of small statements, and Django spent
 about six times as long building each one as the database spent running it
 (docs/performance.md, issue 14). Here their SQL is made once per database vendor
 from the models' own metadata (table, columns, converters), so a renamed column or
@@ -313,3 +314,35 @@ def latest_visible_summary(
         cursor.execute(sql, params)
         row = cursor.fetchone()
     return None if row is None else _reader(Summary, Summary._meta.db_table)(row)
+
+
+def _finish_sql(names: tuple[str, ...]) -> Callable[[], str]:
+    def build() -> str:
+        q = _quote
+        fields: list[Field[Any, Any]] = [
+            Message._meta.get_field(name)  # type: ignore[misc]
+            for name in names
+        ]
+        assignments = ", ".join(f"{q(field.column)} = %s" for field in fields)
+        return (
+            f"UPDATE {q(Message._meta.db_table)} SET {assignments} "
+            f"WHERE {q('id')} = %s AND {q('status')} = %s"
+        )
+
+    return build
+
+
+def finish_streaming(message_id: int, values: dict[str, Any]) -> bool:
+    """Set `values` (field name -> value) on the message if it is still streaming,
+    in one UPDATE (no signals: nothing listens to Message); return whether it was."""
+    names = tuple(values)
+    sql = _statement(f"finish:{','.join(names)}", _finish_sql(names))
+    connection = connections[DB]
+    params = [
+        Message._meta.get_field(name).get_db_prep_save(value, connection)  # type: ignore[union-attr]
+        for name, value in values.items()
+    ]
+    params += [message_id, Message.Status.STREAMING.value]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount > 0

@@ -85,10 +85,12 @@ class FileStore:
         )
         await asyncio.to_thread(self._write_file, self.path, data)
 
-    def _files(self) -> list[dict[str, Any]]:
+    def _files(self, skip: Path | None = None) -> list[dict[str, Any]]:
         found = []
         stale = time.time() - settings.GLMWEB_REPLY_STALE_SECONDS
         for path in self.folder.glob("process-*.json"):
+            if path == skip:
+                continue
             with contextlib.suppress(OSError, orjson.JSONDecodeError):
                 entry = {"path": path, **orjson.loads(path.read_bytes())}
                 if not entry.get("replies") and path.stat().st_mtime < stale:
@@ -113,10 +115,12 @@ class FileStore:
     def _delete(self, message_id: int) -> None:
         # This process's own checkpoints go with its next write; a dead process's
         # file is rewritten without the recovered reply (and removed once empty).
-        for entry in self._files():
+        # Its own file is not even read: with many replies streaming it is the
+        # largest, and every finished reply would parse it again.
+        for entry in self._files(skip=self.path):
             replies = entry.get("replies", {})
             key = str(int(message_id))
-            if key not in replies or entry["path"] == self.path:
+            if key not in replies:
                 continue
             del replies[key]
             with contextlib.suppress(OSError):

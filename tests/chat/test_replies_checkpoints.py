@@ -20,9 +20,9 @@ async def test_file_store_reads_and_deletes_in_a_thread(tmp_path, monkeypatch):
     threads = []
     read_files = checkpoints.FileStore._files
 
-    def spy(self):
+    def spy(self, *args, **kwargs):
         threads.append(threading.current_thread())
-        return read_files(self)
+        return read_files(self, *args, **kwargs)
 
     monkeypatch.setattr(checkpoints.FileStore, "_files", spy)
 

@@ -151,6 +151,52 @@ def test_finish_reply_only_finishes_a_streaming_reply(user, conversation):
     assert turn.assistant.finished_at is not None
 
 
+def test_finish_reply_saves_every_field_as_it_reads_back(user, conversation):
+    turn = turns.send_message(str(conversation.pk), user.pk, uuid.uuid4(), "Hi")
+    outcome = turns.ReplyOutcome(
+        status=Message.Status.ERROR,
+        content="部分 text",
+        reasoning="想一想",
+        web_search=[{"title": "标题", "link": "https://example.com/a", "n": 1}],
+        tool_calls=[{"id": "call_1", "function": {"name": "f", "arguments": "{}"}}],
+        error_code="upstream_error",
+        error_upstream_code="1301",
+        error_message="x" * 2100,
+        error_detail="detail",
+        prompt_tokens=12,
+        completion_tokens=34,
+        reasoning_tokens=5,
+        finish_reason="sensitive" * 5,
+        request_id="r" * 200,
+        seen_attachments=[3, 4],
+    )
+    returned = turns.finish_reply(turn.assistant, outcome)
+    saved = Message.objects.get(pk=turn.assistant.pk)
+    for name in (
+        "status",
+        "content",
+        "reasoning",
+        "web_search",
+        "tool_calls",
+        "error_code",
+        "error_upstream_code",
+        "error_message",
+        "error_detail",
+        "prompt_tokens",
+        "completion_tokens",
+        "reasoning_tokens",
+        "finish_reason",
+        "request_id",
+        "seen_attachments",
+        "finished_at",
+        "updated_at",
+    ):
+        assert getattr(saved, name) == getattr(returned, name), name
+    assert (len(saved.error_message), len(saved.finish_reason)) == (2000, 32)
+    assert len(saved.request_id) == 128
+    assert saved.web_search[0]["title"] == "标题"
+
+
 def test_interrupt_orphan_keeps_the_checkpoint_text(user, conversation):
     turn = turns.send_message(str(conversation.pk), user.pk, uuid.uuid4(), "Hi")
     message = turns.interrupt_orphan(turn.assistant.pk, "partial", "", [])
