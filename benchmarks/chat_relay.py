@@ -72,6 +72,7 @@ import aiohttp
 import calibration
 import chat_relay_clients as rc
 import client_transport
+import slow_machine
 from chat_relay_servers import (
     MODES,
     Server,
@@ -280,6 +281,7 @@ def measure(
     extra = 2 if two else 1  # warm-up users, one per process
     fixtures = make_fixtures(env, load.clients + extra, rc.MODEL)
     calibration_before = calibration.loop_seconds()
+    server_calibration_before = slow_machine.calibration_seconds()
     shared_port = free_port() if mode == "redis-shared" else None
     servers = [start_server("A", env, workdir, shared_port, web_server)]
     try:
@@ -293,6 +295,7 @@ def measure(
             server.stop()
     bare = bare_read(load, sim_root) if args.bare else None
     calibration_after = calibration.loop_seconds()
+    server_calibration_after = slow_machine.calibration_seconds()
 
     relay_at, floor_at = upstream_starts(raw["log"])
     offsets = rc.floor_offsets(raw["floors"], floor_at)
@@ -323,6 +326,13 @@ def measure(
         "before": round(calibration_before, 3),
         "after": round(calibration_after, 3),
     }
+    if server_calibration_before is not None:
+        # The web processes ran under a CPU quota (--server-cpu-share): their speed.
+        result["server_cpu_share"] = args.server_cpu_share
+        result["server_calibration_s"] = {
+            "before": round(server_calibration_before, 3),
+            "after": round(server_calibration_after or 0, 3),
+        }
     if bare is not None:
         result["bare_read"] = {
             "cpu_per_1000": bare["cpu_per_1000"] and round(bare["cpu_per_1000"], 4),
@@ -396,6 +406,12 @@ def parse_args() -> argparse.Namespace:
         help="ASGI servers to measure (GLMWEB_WEB_SERVER), interleaved",
     )
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--server-cpu-share",
+        type=float,
+        help="run the web processes in a cgroup allowed this share of one core, to "
+        "emulate a slower machine (benchmarks/slow_machine.py; root only)",
+    )
     parser.add_argument("--tokens", type=int, default=200, help="tokens per reply")
     parser.add_argument("--rate", type=int, default=50, help="tokens/s per reply")
     parser.add_argument(
@@ -471,6 +487,8 @@ def main() -> None:
             check=True,
             capture_output=True,
         )
+    if args.server_cpu_share:
+        slow_machine.enable(args.server_cpu_share)
     workdir = Path(tempfile.mkdtemp(prefix="glmweb-chat-relay-"))
     print(f"work folder (Daphne logs): {workdir}", flush=True)
     results: list[dict] = []

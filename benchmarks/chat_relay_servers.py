@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import slow_machine
 from measure import process_cpu_seconds
 from simulator_process import BASE_DIR, free_port, pinned
 
@@ -132,8 +133,9 @@ def start_server(
         *listen,
         "glmweb.asgi:application",
     ]
+    core = BOTH_CORES if shared_port else SERVER_CORE
     process = subprocess.Popen(
-        pinned(BOTH_CORES if shared_port else SERVER_CORE, argv),
+        pinned(core, slow_machine.wrap(argv, name)),
         cwd=BASE_DIR,
         env={
             **env,

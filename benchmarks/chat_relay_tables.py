@@ -141,10 +141,17 @@ def print_machine(groups: dict[tuple[str, int, int, int], list[dict]]) -> None:
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for (mode, n, tokens, rate), rs in groups.items():
         warnings = med(rs, "saturation_warnings")
+        # Under --server-cpu-share the servers' own (emulated) speed follows.
+        servers = (
+            f" (servers {fmt(med(rs, 'server_calibration_s', 'before'), 3)} / "
+            f"{fmt(med(rs, 'server_calibration_s', 'after'), 3)})"
+            if any("server_calibration_s" in r for r in rs)
+            else ""
+        )
         print(
             f"| {mode} | {n} | {tokens} at {rate} "
             f"| {fmt(med(rs, 'calibration_s', 'before'), 3)} / "
-            f"{fmt(med(rs, 'calibration_s', 'after'), 3)} "
+            f"{fmt(med(rs, 'calibration_s', 'after'), 3)}{servers} "
             f"| {fmt(med(rs, 'bare_read', 'cpu_per_1000'), 4)} "
             f"| {fmt(med(rs, 'cpu_per_1000'), 4)} "
             f"| {fmt(med(rs, 'cpu_ratio_to_bare'), 2)} | {fmt(warnings, 0)} |"
