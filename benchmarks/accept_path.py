@@ -57,6 +57,7 @@ def _setup() -> None:
 def _conversations(kind: str, count: int) -> list[tuple[str, int, dict]]:
     from django.contrib.auth import get_user_model
 
+    from chat import conversation_settings
     from chat.models import Character, Conversation, Message, Persona
 
     user = get_user_model().objects.create_user(f"bench-{uuid.uuid4().hex[:12]}")
@@ -88,13 +89,7 @@ def _conversations(kind: str, count: int) -> list[tuple[str, int, dict]]:
                 )
         # The page sends every setting with every message (static/chat/settings.js).
         options = {
-            "model": conversation.model,
-            "system_prompt": conversation.system_prompt,
-            "temperature": conversation.temperature,
-            "top_p": conversation.top_p,
-            "max_tokens": conversation.max_tokens,
-            "web_search": conversation.web_search,
-            "thinking": conversation.thinking,
+            name: getattr(conversation, name) for name in conversation_settings.FIELDS
         }
         ids.append((str(conversation.pk), user.pk, options))
     return ids

@@ -119,11 +119,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if self._backlog is not None:
             self._backlog.append(text)
             return
-        # _send_now's body, inlined: this runs once per frame per socket.
-        try:
-            await self._send_frame({"type": "websocket.send", "text": text})
-        except Exception:  # a socket closing under us must not break the sender
-            logger.debug("sending to a closing socket failed", exc_info=True)
+        await self._send_now(text)
 
     async def _send_now(self, text: str) -> None:
         try:

@@ -12,7 +12,7 @@ do is Daphne's rule (glmweb/daphne_requests.py) in ASGI terms:
   had spooled and answers nothing);
 - the rest of a refused body is read and dropped, so the client gets to read the 413
   instead of a reset, and the connection then closes; a client that keeps sending for
-  DISCARD_SECONDS is cut off.
+  bodylimits.DISCARD_SECONDS is cut off.
 
 glmweb.serve_uvicorn wraps the application in BodyLimitMiddleware.
 """
@@ -36,9 +36,6 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-# Daphne's value (glmweb.daphne_requests), so both servers cut a sender off alike.
-DISCARD_SECONDS = 10.0
 
 
 def _header(scope: Scope, name: bytes) -> str:
@@ -96,7 +93,8 @@ class BodyLimitMiddleware:
 async def _refuse(
     scope: Scope, receive: Receive, send: Send, limit: int, *, more_body: bool = True
 ) -> None:
-    """Send the 413, then read and drop the rest of the body (at most DISCARD_SECONDS)
+    """Send the 413, then read and drop the rest of the body (at most
+    bodylimits.DISCARD_SECONDS)
     before the response ends and the connection closes."""
     cookie = parse_cookie(_header(scope, b"cookie")).get(
         settings.LANGUAGE_COOKIE_NAME, ""
@@ -119,7 +117,7 @@ async def _refuse(
     # as its Connection: close says) only once the body is drained.
     await send({"type": "http.response.body", "body": body, "more_body": True})
     try:
-        async with asyncio.timeout(DISCARD_SECONDS):
+        async with asyncio.timeout(bodylimits.DISCARD_SECONDS):
             while more_body:
                 message = await receive()
                 more_body = message["type"] == "http.request" and message.get(

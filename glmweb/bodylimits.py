@@ -24,6 +24,10 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext
 
+# How long the rest of a refused body is read and dropped before the connection is
+# cut, under either server (glmweb/daphne_requests.py, glmweb/body_limit_middleware.py).
+DISCARD_SECONDS = 10.0
+
 _UPLOAD_PREFIXES = ("multipart/form-data", "image/", "video/", "audio/")
 _JSON_TYPES = ("application/json", "application/csp-report")
 FORM_OVERHEAD_BYTES = 64 * 1024

@@ -13,7 +13,7 @@ the reactor: the loop that carries every stream. Django parses the body again an
   it comes and answered 413 as soon as it passes the limit;
 - the rest of a refused body is read and dropped (not kept), so the client gets to
   read the 413 instead of a reset, and the connection then closes; a client that
-  keeps sending for DISCARD_SECONDS is cut off.
+  keeps sending for bodylimits.DISCARD_SECONDS is cut off.
 
 `install()` (glmweb.serve) makes Daphne build these requests.
 """
@@ -29,8 +29,6 @@ from django.conf import settings
 from glmweb import bodylimits, languages
 
 logger = logging.getLogger(__name__)
-
-DISCARD_SECONDS = 10.0
 
 
 class _Discard:
@@ -110,7 +108,7 @@ class BoundedRequest(http_protocol.WebRequest):
         from twisted.internet import reactor
 
         # Twisted types `reactor` as a module, not the IReactorTime it provides.
-        cast(Any, reactor).callLater(DISCARD_SECONDS, _abort, transport)
+        cast(Any, reactor).callLater(bodylimits.DISCARD_SECONDS, _abort, transport)
 
 
 def _abort(transport: Any) -> None:

@@ -269,12 +269,9 @@ class Hub:
         """text_arrived without the coroutine, for the runner's per-chunk loop:
         queue the new text for the next tick, or return True when it is the reply's
         first, which the caller then flushes at once."""
-        if live.dirty:
-            return False
-        if live.seq == 0:
+        if live.seq == 0 and not live.dirty:
             return True
-        live.dirty = True
-        self._dirty.append(live)
+        self.mark_dirty(live)
         return False
 
     def mark_dirty(self, live: LiveReply) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from asgiref.sync import sync_to_async
+from django.db.backends import utils as db_utils
 
-from chat import history, summaries, tokens
+from chat import history, summaries, tokens, turns
 from chat.models import Message, Summary
 from glmweb import zhipu
 
@@ -329,12 +332,6 @@ async def test_failed_periodic_summary_still_sends_everything_that_fits(
 async def test_first_messages_context_is_the_same_known_as_read_and_needs_no_query(
     chat_settings, user, make_conversation, make_character, monkeypatch
 ):
-    import uuid
-
-    from django.db.backends import utils as db_utils
-
-    from chat import turns
-
     character = await sync_to_async(make_character)(user)
     conversation = await sync_to_async(make_conversation)(
         user, system_prompt="Be brief.", character=character

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
-from django.utils import translation
+from asgiref.sync import sync_to_async
+from django.utils import timezone, translation
 
 from chat import turns
-from chat.models import Message, Summary
+from chat.models import Conversation, Message, Persona, Summary
 
 
 @pytest.fixture
@@ -235,8 +237,6 @@ def _fields(instance):
 def test_send_message_loads_the_conversation_character_and_persona_as_the_orm_does(
     user, make_conversation, make_character, django_assert_num_queries
 ):
-    from chat.models import Conversation, Persona
-
     character = make_character(user, personality="Warm.")
     persona = Persona.objects.create(owner=user, name="Ana", description="A guest.")
     conversation = make_conversation(
@@ -267,8 +267,6 @@ def test_send_message_saves_messages_that_read_back_the_same(user, conversation)
 def test_send_message_to_a_deleted_or_malformed_conversation_is_not_found(
     user, conversation
 ):
-    from django.utils import timezone
-
     for conversation_id in ("not-a-uuid", str(uuid.uuid4())):
         with pytest.raises(turns.TurnRefused) as refused:
             turns.send_message(conversation_id, user.pk, uuid.uuid4(), "Hi")
@@ -295,10 +293,6 @@ async def test_sends_at_once_start_one_reply_and_the_rest_are_busy(
 ):
     # Through the async face: on PostgreSQL the sends run in parallel in the pool,
     # and only the conversation's row lock keeps a second reply from starting.
-    import asyncio
-
-    from asgiref.sync import sync_to_async
-
     conversation = await sync_to_async(make_conversation)(user)
     results = await asyncio.gather(
         *(
@@ -318,10 +312,6 @@ async def test_sends_at_once_start_one_reply_and_the_rest_are_busy(
 
 @pytest.mark.django_db(transaction=True)
 async def test_the_same_send_at_once_saves_one_turn(user, make_conversation):
-    import asyncio
-
-    from asgiref.sync import sync_to_async
-
     conversation = await sync_to_async(make_conversation)(user)
     client_id = uuid.uuid4()
     results = await asyncio.gather(
